@@ -1,0 +1,1 @@
+"""The outside: Dash server, routes, command line and the embedded services."""

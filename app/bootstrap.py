@@ -1,0 +1,73 @@
+"""The one place that wires settings to engines, repositories, cache and use cases."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from redis import Redis
+from sqlalchemy import Engine
+
+from app.settings import Settings
+from data.cache import CacheRepository
+from data.db import make_engine
+from data.repositories.cards import CardRepository
+from data.repositories.market import MarketRepository
+from data.repositories.marketplaces import MarketplaceRepository
+from data.repositories.prices import PriceRepository
+from data.repositories.rollups import RollupRepository
+from data.use_cases.cards import CardQueries
+from data.use_cases.ingest import IngestPrices
+from data.use_cases.market import MarketQueries
+
+
+@dataclass
+class Services:
+    settings: Settings
+    engine: Engine
+    redis: Redis
+    cache: CacheRepository
+    cards: CardRepository
+    marketplaces: MarketplaceRepository
+    prices: PriceRepository
+    rollups: RollupRepository
+    market: MarketRepository
+    card_queries: CardQueries
+    market_queries: MarketQueries
+    ingest: IngestPrices
+
+    def close(self) -> None:
+        self.engine.dispose()
+        self.redis.close()
+
+
+def connect_redis(url: str) -> Redis:
+    # Short timeouts: a dead Redis must cost a request milliseconds, not seconds.
+    return Redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5, health_check_interval=30)
+
+
+def bootstrap(settings: Settings) -> Services:
+    """Build every service from resolved settings (DATABASE_URL and REDIS_URL set)."""
+    if not settings.database_url or not settings.redis_url:
+        raise ValueError("bootstrap needs DATABASE_URL and REDIS_URL (start the embedded servers first)")
+    engine = make_engine(settings.database_url)
+    redis = connect_redis(settings.redis_url)
+    cache = CacheRepository(redis, ttl=timedelta(seconds=settings.cache_ttl_seconds))
+    cards = CardRepository(engine)
+    prices = PriceRepository(engine)
+    rollups = RollupRepository(engine)
+    market = MarketRepository(engine)
+    return Services(
+        settings=settings,
+        engine=engine,
+        redis=redis,
+        cache=cache,
+        cards=cards,
+        marketplaces=MarketplaceRepository(engine),
+        prices=prices,
+        rollups=rollups,
+        market=market,
+        card_queries=CardQueries(cards, prices, cache),
+        market_queries=MarketQueries(market, cache),
+        ingest=IngestPrices(prices, rollups, cache),
+    )

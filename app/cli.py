@@ -1,0 +1,189 @@
+"""The `cardcharts` command: serve the dashboard, manage the schema, refresh rollups."""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+
+import click
+
+from app.settings import ConfigError, Settings, load_settings
+
+log = logging.getLogger("cardcharts")
+
+
+def _settings() -> Settings:
+    try:
+        settings = load_settings()
+    except ConfigError as exc:
+        click.echo(str(exc), err=True)
+        sys.exit(2)
+    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    return settings
+
+
+def _secret_key(settings: Settings) -> str:
+    """SECRET_KEY from the environment, else one generated once and kept in the data directory."""
+    if settings.secret_key:
+        return settings.secret_key
+    path = settings.data_dir / "secret_key"
+    if not path.exists():
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(48))
+        path.chmod(0o600)
+        log.warning("SECRET_KEY not set: generated one in %s (set SECRET_KEY in production)", path)
+    return path.read_text().strip()
+
+
+@contextmanager
+def runtime(settings: Settings, need_redis: bool = True) -> Iterator[Settings]:
+    """Settings with DATABASE_URL and REDIS_URL resolved, starting embedded servers for unset ones.
+
+    The URLs are also exported to the environment so that forked web workers see them."""
+    from app.embedded import EmbeddedPostgres, EmbeddedRedis
+
+    started = []
+    try:
+        database_url, redis_url = settings.database_url, settings.redis_url
+        if database_url is None:
+            postgres = EmbeddedPostgres(settings.data_dir)
+            started.append(postgres)
+            database_url = postgres.start()
+        if redis_url is None and need_redis:
+            redis = EmbeddedRedis(settings.data_dir)
+            started.append(redis)
+            redis_url = redis.start()
+        resolved = settings.model_copy(update={"database_url": database_url, "redis_url": redis_url})
+        os.environ["DATABASE_URL"] = database_url
+        if redis_url:
+            os.environ["REDIS_URL"] = redis_url
+        yield resolved
+    finally:
+        for service in reversed(started):
+            service.stop()
+
+
+def _parse_time(value: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not an ISO 8601 time such as 2026-11-01T00:00Z") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+@click.group()
+def main() -> None:
+    """CardCharts: real-time Magic: The Gathering price analytics."""
+
+
+@main.command()
+@click.option("--host", default=None, help="Address to bind (default CARDCHARTS_HOST or 127.0.0.1).")
+@click.option("--port", type=int, default=None, help="Port (default CARDCHARTS_PORT or 8050).")
+def run(host: str | None, port: int | None) -> None:
+    """Migrate the database and serve the dashboard (embedded PostgreSQL/Redis when unset)."""
+    from app.web import serve
+    from migrations import runner
+
+    settings = _settings()
+    with runtime(settings) as resolved:
+        runner.upgrade(resolved.database_url)
+        secret = _secret_key(settings)
+        os.environ["SECRET_KEY"] = secret
+        serve(resolved.model_copy(update={"secret_key": secret}), host or resolved.host, port or resolved.port)
+
+
+@main.group()
+def db() -> None:
+    """Schema migrations."""
+
+
+@db.command()
+def upgrade() -> None:
+    """Build or migrate the schema to the newest revision."""
+    from migrations import runner
+
+    with runtime(_settings(), need_redis=False) as resolved:
+        runner.upgrade(resolved.database_url)
+        click.echo(f"database at revision {runner.current_revision(resolved.database_url)}")
+
+
+@db.command()
+@click.argument("revision")
+def downgrade(revision: str) -> None:
+    """Step the schema back to REVISION ('base' removes it all)."""
+    from migrations import runner
+
+    with runtime(_settings(), need_redis=False) as resolved:
+        runner.downgrade(resolved.database_url, revision)
+        click.echo(f"database at revision {runner.current_revision(resolved.database_url) or 'base'}")
+
+
+@db.command()
+def status() -> None:
+    """Revision, storage mode (TimescaleDB or plain PostgreSQL) and row counts."""
+    from data.db import make_engine
+    from data.repositories.status import database_status
+    from migrations import runner
+
+    with runtime(_settings(), need_redis=False) as resolved:
+        engine = make_engine(resolved.database_url, pool_size=1)
+        try:
+            report = database_status(engine)
+        finally:
+            engine.dispose()
+        current = runner.current_revision(resolved.database_url)
+        head = runner.head_revision()
+        click.echo(f"revision:  {current or 'none (run: cardcharts db upgrade)'} (newest: {head})")
+        for key, value in report.items():
+            click.echo(f"{key + ':':<10} {value}")
+        if current != head:
+            sys.exit(1)
+
+
+@main.group()
+def rollups() -> None:
+    """The market and per-card rollups."""
+
+
+@rollups.command()
+@click.option("--since", required=True, help="Rebuild buckets from this time (ISO 8601, UTC if no zone).")
+@click.option("--until", default=None, help="... up to this time (default: all newer data).")
+def refresh(since: str, until: str | None) -> None:
+    """Recompute the rollups from the raw snapshots for a time window."""
+    from data.db import make_engine
+    from data.repositories.rollups import RollupRepository
+
+    start, end = _parse_time(since), (_parse_time(until) if until else None)
+    with runtime(_settings(), need_redis=False) as resolved:
+        engine = make_engine(resolved.database_url, pool_size=1)
+        try:
+            repository = RollupRepository(engine)
+            repository.refresh_since(start, end)
+            click.echo(f"rollups refreshed from {start.isoformat()} ({repository.mode.value} mode)")
+        finally:
+            engine.dispose()
+
+
+@main.group()
+def retention() -> None:
+    """Raw snapshot retention (2 years)."""
+
+
+@retention.command("run")
+def retention_run() -> None:
+    """Delete raw snapshots older than two years (plain PostgreSQL; a policy on TimescaleDB)."""
+    from data.db import make_engine
+    from data.repositories.rollups import RollupRepository
+
+    with runtime(_settings(), need_redis=False) as resolved:
+        engine = make_engine(resolved.database_url, pool_size=1)
+        try:
+            removed = RollupRepository(engine).apply_retention()
+            click.echo(f"removed {removed} snapshots older than two years")
+        finally:
+            engine.dispose()

@@ -1,0 +1,42 @@
+"""The Dash application factory."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dash
+from flask import Flask
+
+from app import health
+from app.bootstrap import Services
+from callbacks import market as market_callbacks
+from callbacks import theme as theme_callbacks
+from layouts import market as market_layout
+from layouts.shell import shell
+
+ASSETS = Path(__file__).resolve().parent.parent / "assets"
+
+
+def create_app(services: Services) -> dash.Dash:
+    """A Dash app on its own Flask server, every asset served locally (no CDN)."""
+    server = Flask(__name__)
+    server.config["SECRET_KEY"] = services.settings.secret_key
+    app = dash.Dash(
+        __name__,
+        server=server,
+        use_pages=True,
+        pages_folder="",
+        assets_folder=str(ASSETS),
+        serve_locally=True,
+        title="CardCharts",
+        update_title=None,
+        suppress_callback_exceptions=True,
+    )
+    dash.register_page(
+        "market", path="/", name="Market", title="Market · CardCharts", layout=market_layout.layout
+    )
+    app.layout = shell()
+    theme_callbacks.register(app)
+    market_callbacks.register(app, services.market_queries)
+    health.register(server, services)
+    return app

@@ -1,0 +1,73 @@
+"""Configuration from the environment, validated once at start."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Every knob CardCharts reads. Unset DATABASE_URL / REDIS_URL mean 'embedded'."""
+
+    model_config = SettingsConfigDict(
+        case_sensitive=False, extra="ignore", validate_by_name=True, validate_by_alias=True
+    )
+
+    database_url: str | None = Field(default=None, validation_alias="DATABASE_URL")
+    redis_url: str | None = Field(default=None, validation_alias="REDIS_URL")
+    data_dir: Path = Field(default=Path("var"), validation_alias="CARDCHARTS_DATA_DIR")
+    secret_key: str | None = Field(default=None, validation_alias="SECRET_KEY")
+    timescale: Literal["auto", "on", "off"] = Field(default="auto", validation_alias="CARDCHARTS_TIMESCALE")
+    cache_ttl_seconds: int = Field(default=300, ge=1, le=86_400, validation_alias="CARDCHARTS_CACHE_TTL")
+    host: str = Field(default="127.0.0.1", validation_alias="CARDCHARTS_HOST")
+    port: int = Field(default=8050, ge=1, le=65_535, validation_alias="CARDCHARTS_PORT")
+    web_workers: int = Field(default=2, ge=1, le=64, validation_alias="CARDCHARTS_WEB_WORKERS")
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        default="INFO", validation_alias="CARDCHARTS_LOG_LEVEL"
+    )
+
+    @field_validator("database_url")
+    @classmethod
+    def _postgres_only(cls, value: str | None) -> str | None:
+        if value in (None, ""):
+            return None
+        if not value.startswith(("postgresql://", "postgres://", "postgresql+psycopg://")):
+            raise ValueError("must be a PostgreSQL URL such as postgresql://user@host:5432/cardcharts")
+        return "postgresql+psycopg://" + value.split("://", 1)[1]
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_only(cls, value: str | None) -> str | None:
+        if value in (None, ""):
+            return None
+        if not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("must be a Redis URL such as redis://host:6379/0 or unix:///path/redis.sock")
+        return value
+
+    @field_validator("secret_key")
+    @classmethod
+    def _long_enough(cls, value: str | None) -> str | None:
+        if value is not None and len(value) < 32:
+            raise ValueError(
+                "must be at least 32 characters: python -c 'import secrets; print(secrets.token_urlsafe(48))'"
+            )
+        return value
+
+
+class ConfigError(Exception):
+    """A bad environment value, with a message fit to print."""
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read the environment; raise ConfigError naming each bad variable."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        lines = []
+        for error in exc.errors():
+            variable = str(error["loc"][0]).upper() if error["loc"] else "?"
+            lines.append(f"  {variable}: {error['msg']}")
+        raise ConfigError("invalid configuration:\n" + "\n".join(lines)) from None

@@ -1,0 +1,54 @@
+"""Market page callbacks: filters in, index figure and overview out."""
+
+from __future__ import annotations
+
+import logging
+
+from dash import Dash, Input, Output
+from sqlalchemy.exc import SQLAlchemyError
+
+from callbacks.figures import market_index_figure
+from data.domain import Condition, Finish, Language
+from data.use_cases.market import MarketQueries
+from layouts.market import EMPTY_HELP, overview_figures, status
+
+log = logging.getLogger(__name__)
+
+NO_INDEX = {"currency": "USD", "time": [], "resolution": "DAY"}
+
+
+def _optional(parse, value: str | None):
+    return None if value in (None, "all") else parse(value)
+
+
+def register(app: Dash, market: MarketQueries) -> None:
+    @app.callback(
+        Output("market-index-graph", "figure"),
+        Output("market-overview", "children"),
+        Output("market-status", "children"),
+        Input("market-range", "value"),
+        Input("market-currency", "value"),
+        Input("market-condition", "value"),
+        Input("market-finish", "value"),
+        Input("market-language", "value"),
+        Input("color-scheme", "data"),
+    )
+    def update_market(range_name, currency, condition, finish, language, scheme):
+        try:
+            filters = {
+                "condition": _optional(Condition.parse, condition),
+                "finish": _optional(Finish.parse, finish),
+                "language": _optional(Language.parse, language),
+            }
+            index = market.index(range_name, currency, **filters)
+        except ValueError as exc:
+            return market_index_figure(NO_INDEX, scheme), [], status(str(exc), "red", "Bad filter")
+        except SQLAlchemyError:
+            log.exception("market page: database error")
+            message = "The price database is unreachable; no figures can be shown. Retry shortly."
+            return market_index_figure(NO_INDEX, scheme), [], status(message, "red", "Database error")
+        overview = market.overview(currency)
+        message = None if index["time"] else EMPTY_HELP
+        if overview["printings_tracked"] and not index["time"]:
+            message = "No prices match these filters in this range."
+        return market_index_figure(index, scheme), overview_figures(overview), status(message)

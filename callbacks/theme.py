@@ -1,0 +1,21 @@
+"""Light and dark: the switch writes the scheme, the provider and charts follow."""
+
+from __future__ import annotations
+
+from dash import Dash, Input, Output, State
+
+
+def register(app: Dash) -> None:
+    app.clientside_callback(
+        "(dark) => dark ? 'dark' : 'light'",
+        Output("color-scheme", "data"),
+        Input("color-scheme-switch", "checked"),
+        prevent_initial_call=True,
+    )
+    app.clientside_callback(
+        "(scheme) => [scheme || 'light', scheme === 'dark']",
+        Output("mantine-provider", "forceColorScheme"),
+        Output("color-scheme-switch", "checked"),
+        Input("color-scheme", "data"),
+        State("color-scheme-switch", "checked"),
+    )

@@ -1,0 +1,1 @@
+"""The inside of CardCharts: domain, repositories (all SQL), cache and use cases."""

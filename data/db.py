@@ -1,0 +1,28 @@
+"""Database engine and the storage mode (TimescaleDB or plain PostgreSQL)."""
+
+from __future__ import annotations
+
+import enum
+
+from sqlalchemy import Connection, Engine, create_engine, text
+
+
+class StorageMode(enum.StrEnum):
+    TIMESCALEDB = "timescaledb"
+    POSTGRESQL = "postgresql"
+
+
+def make_engine(url: str, pool_size: int = 5) -> Engine:
+    """An engine for a postgresql+psycopg URL; the pool checks connections before use."""
+    return create_engine(url, pool_size=pool_size, max_overflow=10, pool_pre_ping=True)
+
+
+def storage_mode(conn: Connection) -> StorageMode:
+    """TimescaleDB mode when price_snapshots is a hypertable, plain PostgreSQL otherwise."""
+    installed = conn.execute(text("SELECT 1 FROM pg_extension WHERE extname = 'timescaledb'")).scalar()
+    if not installed:
+        return StorageMode.POSTGRESQL
+    hypertable = conn.execute(
+        text("SELECT 1 FROM timescaledb_information.hypertables WHERE hypertable_name = 'price_snapshots'")
+    ).scalar()
+    return StorageMode.TIMESCALEDB if hypertable else StorageMode.POSTGRESQL

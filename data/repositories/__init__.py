@@ -1,0 +1,1 @@
+"""One repository per store; every SQL statement of the project lives here."""

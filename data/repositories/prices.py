@@ -1,0 +1,224 @@
+"""Price snapshots: the bulk write path and one card's history at any resolution."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Engine, text
+
+from data.domain import ALL_VARIANTS, PriceSnapshot, Resolution, UpsertResult, VariantFilter
+
+COLUMNS = (
+    "time, card_id, marketplace_id, condition, is_foil, finish, language, price, price_low,"
+    " price_mid, price_high, price_market, currency, num_listings, total_quantity"
+)
+_KEY = "card_id, marketplace_id, condition, finish, language, time"
+_VALUES = "price, price_low, price_mid, price_high, price_market, currency, num_listings, total_quantity"
+
+# Buckets start where TimescaleDB's time_bucket() starts them, so that a read
+# query gives the same buckets whichever mode the database is in.
+BUCKET_ORIGIN = "TIMESTAMPTZ '2000-01-03 00:00:00+00'"
+
+_STAGE = text(
+    "CREATE TEMP TABLE IF NOT EXISTS price_snapshots_stage"
+    " (LIKE price_snapshots INCLUDING DEFAULTS) ON COMMIT DELETE ROWS"
+)
+
+# A re-sent row that matches the stored one is left alone (counted unchanged);
+# a corrected one replaces it. xmax = 0 tells a fresh insert from an update.
+_MERGE = text(
+    f"""
+    WITH written AS (
+        INSERT INTO price_snapshots ({COLUMNS})
+        SELECT {COLUMNS} FROM price_snapshots_stage
+        ON CONFLICT ({_KEY}) DO UPDATE SET
+            ({_VALUES}) = (EXCLUDED.price, EXCLUDED.price_low, EXCLUDED.price_mid,
+                           EXCLUDED.price_high, EXCLUDED.price_market, EXCLUDED.currency,
+                           EXCLUDED.num_listings, EXCLUDED.total_quantity)
+        WHERE (price_snapshots.price, price_snapshots.price_low, price_snapshots.price_mid,
+               price_snapshots.price_high, price_snapshots.price_market, price_snapshots.currency,
+               price_snapshots.num_listings, price_snapshots.total_quantity)
+            IS DISTINCT FROM
+              (EXCLUDED.price, EXCLUDED.price_low, EXCLUDED.price_mid, EXCLUDED.price_high,
+               EXCLUDED.price_market, EXCLUDED.currency, EXCLUDED.num_listings,
+               EXCLUDED.total_quantity)
+        RETURNING (xmax = 0) AS inserted
+    )
+    SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) FROM written
+    """
+)
+
+_HISTORY_COLUMNS = (
+    "marketplace_id, condition::text AS condition, finish::text AS finish,"
+    " language::text AS language, currency"
+)
+_HISTORY_ORDER = "ORDER BY marketplace_id, condition, finish, language, currency, time"
+
+
+def _row(snapshot: PriceSnapshot) -> tuple[Any, ...]:
+    return (
+        snapshot.time,
+        snapshot.card_id,
+        snapshot.marketplace_id,
+        snapshot.condition.value,
+        snapshot.finish.is_foil,
+        snapshot.finish.value,
+        snapshot.language.value,
+        snapshot.price,
+        snapshot.price_low,
+        snapshot.price_mid,
+        snapshot.price_high,
+        snapshot.price_market,
+        snapshot.currency,
+        snapshot.num_listings,
+        snapshot.total_quantity,
+    )
+
+
+def variant_clauses(variants: VariantFilter) -> tuple[str, dict[str, Any]]:
+    """SQL conditions (each starting with AND) and parameters for a variant filter."""
+    clauses, params = [], {}
+    if variants.marketplace_id is not None:
+        clauses.append("marketplace_id = :marketplace_id")
+        params["marketplace_id"] = variants.marketplace_id
+    if variants.condition is not None:
+        clauses.append("condition = CAST(:condition AS card_condition)")
+        params["condition"] = variants.condition.value
+    if variants.language is not None:
+        clauses.append("language = CAST(:language AS card_language)")
+        params["language"] = variants.language.value
+    if variants.finish is not None:
+        clauses.append("finish = CAST(:finish AS card_finish)")
+        params["finish"] = variants.finish.value
+    if variants.currency is not None:
+        clauses.append("currency = :currency")
+        params["currency"] = variants.currency
+    return "".join(f" AND {clause}" for clause in clauses), params
+
+
+def _time_clauses(column: str, start: datetime | None, end: datetime | None) -> str:
+    parts = []
+    if start is not None:
+        parts.append(f" AND {column} >= :start")
+    if end is not None:
+        parts.append(f" AND {column} < :end")
+    return "".join(parts)
+
+
+def _history_sql(resolution: Resolution, where: str) -> str:
+    if resolution is Resolution.RAW:
+        return f"""
+            SELECT time, {_HISTORY_COLUMNS}, price, price_low AS low, price_high AS high,
+                   price_market AS market, num_listings AS listings, total_quantity AS quantity
+            FROM price_snapshots
+            WHERE card_id = :card_id AND price > 0 {where}
+            {_HISTORY_ORDER}"""
+    if resolution is Resolution.MIN30:
+        return f"""
+            SELECT date_bin('30 minutes', time, {BUCKET_ORIGIN}) AS time, {_HISTORY_COLUMNS},
+                   ROUND(AVG(price), 4) AS price, MIN(price_low) AS low, MAX(price_high) AS high,
+                   ROUND(AVG(price_market), 4) AS market, MAX(num_listings) AS listings,
+                   MAX(total_quantity) AS quantity
+            FROM price_snapshots
+            WHERE card_id = :card_id AND price > 0 {where}
+            GROUP BY 1, 2, 3, 4, 5, 6
+            {_HISTORY_ORDER}"""
+    if resolution is Resolution.HOUR:
+        return f"""
+            SELECT bucket AS time, {_HISTORY_COLUMNS}, ROUND(avg_price, 4) AS price,
+                   min_price AS low, max_price AS high, ROUND(avg_market_price, 4) AS market,
+                   NULL::bigint AS listings, NULL::bigint AS quantity
+            FROM card_prices_hourly
+            WHERE card_id = :card_id {where}
+            {_HISTORY_ORDER}"""
+    # Daily points are exact means of the raw prices: sums over counts, not means of means.
+    return f"""
+        SELECT date_bin('1 day', bucket, {BUCKET_ORIGIN}) AS time, {_HISTORY_COLUMNS},
+               ROUND(SUM(sum_price) / SUM(samples), 4) AS price, MIN(min_price) AS low,
+               MAX(max_price) AS high,
+               ROUND(SUM(sum_market_price) / NULLIF(SUM(market_samples), 0), 4) AS market,
+               NULL::bigint AS listings, NULL::bigint AS quantity
+        FROM card_prices_hourly
+        WHERE card_id = :card_id {where}
+        GROUP BY 1, 2, 3, 4, 5, 6
+        {_HISTORY_ORDER}"""
+
+
+class PriceRepository:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def bulk_upsert(self, snapshots: Iterable[PriceSnapshot]) -> UpsertResult:
+        """Write one batch in one transaction: COPY into a staging table, then merge.
+
+        A row repeated inside the batch counts once (the last one wins)."""
+        rows: dict[tuple, tuple[Any, ...]] = {}
+        received = 0
+        for snapshot in snapshots:
+            received += 1
+            rows[(*snapshot.variant_key, snapshot.time)] = _row(snapshot)
+        if not rows:
+            return UpsertResult(0, 0, 0, frozenset(), frozenset())
+        with self.engine.begin() as conn:
+            conn.execute(_STAGE)
+            cursor = conn.connection.driver_connection.cursor()
+            with cursor, cursor.copy(f"COPY price_snapshots_stage ({COLUMNS}) FROM STDIN") as copy:
+                for row in rows.values():
+                    copy.write_row(row)
+            inserted, updated = conn.execute(_MERGE).one()
+        return UpsertResult(
+            inserted=inserted,
+            updated=updated,
+            unchanged=received - inserted - updated,
+            card_ids=frozenset(key[0] for key in rows),
+            times=frozenset(key[5] for key in rows),
+        )
+
+    def history(
+        self,
+        card_id: int,
+        start: datetime | None,
+        end: datetime | None,
+        resolution: Resolution,
+        variants: VariantFilter = ALL_VARIANTS,
+    ) -> list[dict[str, Any]]:
+        """One card's series, one row per variant and point, ordered by variant then time."""
+        clauses, params = variant_clauses(variants)
+        column = "bucket" if resolution in (Resolution.HOUR, Resolution.DAY) else "time"
+        where = clauses + _time_clauses(column, start, end)
+        sql = _history_sql(resolution, where)
+        with self.engine.connect() as conn:
+            result = conn.execute(text(sql), {"card_id": card_id, "start": start, "end": end, **params})
+            return [dict(row) for row in result.mappings()]
+
+    def data_end(self, card_id: int) -> datetime | None:
+        """The end of the card's newest hour of data (None when it has no price)."""
+        with self.engine.connect() as conn:
+            return conn.execute(
+                text(
+                    "SELECT max(bucket) + interval '1 hour' FROM card_prices_hourly WHERE card_id = :card_id"
+                ),
+                {"card_id": card_id},
+            ).scalar()
+
+    def latest(self, card_id: int, variants: VariantFilter = ALL_VARIANTS) -> list[dict[str, Any]]:
+        """The newest snapshot of each of a card's variants."""
+        clauses, params = variant_clauses(variants)
+        with self.engine.connect() as conn:
+            result = conn.execute(
+                text(
+                    f"""
+                    SELECT DISTINCT ON (marketplace_id, condition, finish, language)
+                           time, {_HISTORY_COLUMNS}, price, price_low AS low, price_high AS high,
+                           price_market AS market, num_listings AS listings,
+                           total_quantity AS quantity
+                    FROM price_snapshots
+                    WHERE card_id = :card_id AND price > 0 {clauses}
+                    ORDER BY marketplace_id, condition, finish, language, time DESC
+                    """
+                ),
+                {"card_id": card_id, **params},
+            )
+            return [dict(row) for row in result.mappings()]

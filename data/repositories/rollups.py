@@ -1,0 +1,168 @@
+"""The four rollups and retention, in both storage modes.
+
+TimescaleDB keeps the rollups as continuous aggregates: a refresh is a CALL on
+an autocommit connection (it cannot run in a transaction). Plain PostgreSQL
+keeps them as tables that this module recomputes, bucket range by bucket range,
+from the raw rows: COUNT(DISTINCT card_id) cannot be rolled up from finer
+buckets, so every touched bucket is rebuilt whole. Either way a refresh is
+idempotent and may be repeated at will.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from functools import cached_property
+
+from sqlalchemy import Connection, Engine, text
+
+from data.db import StorageMode, storage_mode
+from data.repositories.prices import BUCKET_ORIGIN
+
+ORIGIN = datetime(2000, 1, 3, tzinfo=UTC)
+RETENTION = timedelta(days=730)
+
+
+@dataclass(frozen=True)
+class Rollup:
+    name: str
+    width: timedelta
+    per_card: bool
+
+
+ROLLUPS = (
+    Rollup("market_index_30min", timedelta(minutes=30), per_card=False),
+    Rollup("market_index_hourly", timedelta(hours=1), per_card=False),
+    Rollup("market_index_daily", timedelta(days=1), per_card=False),
+    Rollup("card_prices_hourly", timedelta(hours=1), per_card=True),
+)
+
+_MARKET_GROUP = "currency, condition, is_foil, finish, language"
+_CARD_GROUP = "card_id, marketplace_id, condition, is_foil, finish, language, currency"
+_MARKET_AGGREGATES = """
+    AVG(price), AVG(price_market), MIN(price_low), MAX(price_high), COUNT(DISTINCT card_id),
+    SUM(num_listings), SUM(total_quantity), SUM(price * COALESCE(total_quantity, num_listings, 1)),
+    SUM(price), COUNT(*)"""
+_MARKET_TARGETS = (
+    "avg_price, avg_market_price, min_price, max_price, card_count, total_listings,"
+    " total_quantity, volume, sum_price, samples"
+)
+_CARD_AGGREGATES = """
+    AVG(price), AVG(price_market), MIN(price_low), MAX(price_high), SUM(num_listings),
+    SUM(total_quantity), SUM(price), COUNT(*), SUM(price_market), COUNT(price_market)"""
+_CARD_TARGETS = (
+    "avg_price, avg_market_price, min_price, max_price, total_listings, total_quantity,"
+    " sum_price, samples, sum_market_price, market_samples"
+)
+
+
+def floor_to_bucket(moment: datetime, width: timedelta) -> datetime:
+    return moment - (moment - ORIGIN) % width
+
+
+def bucket_ranges(times: Iterable[datetime], width: timedelta) -> list[tuple[datetime, datetime]]:
+    """The buckets holding `times`, merged into contiguous [start, end) ranges."""
+    buckets = sorted({floor_to_bucket(moment, width) for moment in times})
+    ranges: list[tuple[datetime, datetime]] = []
+    for bucket in buckets:
+        if ranges and ranges[-1][1] == bucket:
+            ranges[-1] = (ranges[-1][0], bucket + width)
+        else:
+            ranges.append((bucket, bucket + width))
+    return ranges
+
+
+def _recompute_sql(rollup: Rollup, bounded: bool, by_card: bool) -> tuple[str, str]:
+    window = "{col} >= :start" + (" AND {col} < :end" if bounded else "")
+    cards = " AND card_id = ANY(:card_ids)" if by_card else ""
+    group, aggregates, targets = (
+        (_CARD_GROUP, _CARD_AGGREGATES, _CARD_TARGETS)
+        if rollup.per_card
+        else (_MARKET_GROUP, _MARKET_AGGREGATES, _MARKET_TARGETS)
+    )
+    width = f"{int(rollup.width.total_seconds())} seconds"
+    delete = f"DELETE FROM {rollup.name} WHERE {window.format(col='bucket')}{cards}"
+    insert = f"""
+        INSERT INTO {rollup.name} (bucket, {group}, {targets})
+        SELECT date_bin('{width}', time, {BUCKET_ORIGIN}), {group}, {aggregates}
+        FROM price_snapshots
+        WHERE price > 0 AND {window.format(col="time")}{cards}
+        GROUP BY 1, {group}"""
+    return delete, insert
+
+
+class RollupRepository:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    @cached_property
+    def mode(self) -> StorageMode:
+        with self.engine.connect() as conn:
+            return storage_mode(conn)
+
+    def refresh_touched(self, times: Iterable[datetime], card_ids: Iterable[int]) -> None:
+        """Rebuild the buckets that a written batch touched (per-card rollup: its cards only)."""
+        times = list(times)
+        ids = sorted(set(card_ids))
+        if not times:
+            return
+        for rollup in ROLLUPS:
+            for start, end in bucket_ranges(times, rollup.width):
+                self._refresh(rollup, start, end, ids if rollup.per_card else None)
+
+    def refresh_since(self, since: datetime, until: datetime | None = None) -> None:
+        """Rebuild every bucket from `since` (floored to the bucket) up to `until` or the end."""
+        for rollup in ROLLUPS:
+            start = floor_to_bucket(since, rollup.width)
+            end = None if until is None else floor_to_bucket(until, rollup.width) + rollup.width
+            self._refresh(rollup, start, end, None)
+
+    def _refresh(
+        self, rollup: Rollup, start: datetime, end: datetime | None, card_ids: list[int] | None
+    ) -> None:
+        if self.mode is StorageMode.TIMESCALEDB:
+            with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                conn.execute(
+                    text(
+                        "CALL refresh_continuous_aggregate(CAST(:name AS regclass),"
+                        " CAST(:start AS timestamptz), CAST(:end AS timestamptz))"
+                    ),
+                    {"name": rollup.name, "start": start, "end": end},
+                )
+            return
+        delete, insert = _recompute_sql(rollup, end is not None, card_ids is not None)
+        params = {"start": start, "end": end, "card_ids": card_ids}
+        with self.engine.begin() as conn:
+            _lock(conn, rollup.name)
+            conn.execute(text(delete), params)
+            conn.execute(text(insert), params)
+
+    def apply_retention(self, keep: timedelta = RETENTION) -> int:
+        """Plain mode: delete raw snapshots older than `keep` (rollups stay). Returns rows removed.
+
+        On TimescaleDB the retention policy drops whole chunks and this does nothing."""
+        if self.mode is StorageMode.TIMESCALEDB:
+            return 0
+        with self.engine.begin() as conn:
+            removed = conn.execute(
+                text("DELETE FROM price_snapshots WHERE time < now() - :keep"), {"keep": keep}
+            ).rowcount
+            conn.execute(
+                text(
+                    """
+                    INSERT INTO maintenance_jobs (name, last_run_at, last_result)
+                    VALUES ('retention', now(), :result)
+                    ON CONFLICT (name) DO UPDATE
+                    SET last_run_at = EXCLUDED.last_run_at, last_result = EXCLUDED.last_result
+                    """
+                ),
+                {"result": f"removed {removed} snapshots older than {keep.days} days"},
+            )
+        return removed
+
+
+def _lock(conn: Connection, name: str) -> None:
+    # Two writers refreshing one rollup queue here; each then reads every row
+    # committed before it, so the later refresh never overwrites newer data.
+    conn.execute(text("SELECT pg_advisory_xact_lock(hashtext(:name))"), {"name": f"rollup:{name}"})

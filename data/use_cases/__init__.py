@@ -1,0 +1,1 @@
+"""Use cases: what the outside (pages, CLI, workers) asks of the data, cached."""

@@ -1,0 +1,92 @@
+"""What the card pages ask: a printing, its latest prices, its history, a search."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
+
+from data.cache import CacheRepository
+from data.domain import (
+    Condition,
+    Finish,
+    Language,
+    NotFound,
+    VariantFilter,
+    card_history_resolution,
+    parse_range,
+)
+from data.repositories.cards import CardRepository
+from data.repositories.prices import PriceRepository
+from data.use_cases.jsonable import group_series, plain
+
+VARIANT_KEYS = ("marketplace_id", "condition", "finish", "language", "currency")
+POINT_VALUES = ("price", "low", "high", "market", "listings", "quantity")
+
+
+def _part(value: Any, code: str | None = None) -> str:
+    return "all" if value is None else (code or str(value))
+
+
+class CardQueries:
+    def __init__(self, cards: CardRepository, prices: PriceRepository, cache: CacheRepository) -> None:
+        self.cards = cards
+        self.prices = prices
+        self.cache = cache
+
+    def detail(self, card_id: int) -> dict[str, Any]:
+        """The printing and the newest price of each of its variants. Raises NotFound."""
+
+        def compute() -> dict[str, Any]:
+            card = self.cards.get(card_id)
+            if card is None:
+                raise NotFound(f"no card with id {card_id}")
+            return {"card": plain(asdict(card)), "latest": plain(self.prices.latest(card_id))}
+
+        return self.cache.get_or_compute(("card", card_id, "detail"), compute)
+
+    def history(
+        self,
+        card_id: int,
+        range_name: str = "30d",
+        condition: Condition | None = None,
+        language: Language | None = None,
+        finish: Finish | None = None,
+        marketplace_id: int | None = None,
+    ) -> dict[str, Any]:
+        """One series per variant over the range, read at the resolution the range needs.
+
+        The range ends at the card's newest data (`asof`), so an old import still charts."""
+        span = parse_range(range_name).span
+        resolution = card_history_resolution(span)
+        variants = VariantFilter(marketplace_id, condition, language, finish)
+        key = (
+            "card",
+            card_id,
+            "history",
+            range_name,
+            _part(condition, condition and condition.code),
+            _part(language, language and language.code),
+            _part(finish),
+            _part(marketplace_id),
+        )
+
+        def compute() -> dict[str, Any]:
+            if self.cards.get(card_id) is None:
+                raise NotFound(f"no card with id {card_id}")
+            asof = self.prices.data_end(card_id)
+            start = asof - span if asof is not None and span is not None else None
+            rows = self.prices.history(card_id, start, asof, resolution, variants) if asof else []
+            return {
+                "card_id": card_id,
+                "range": range_name,
+                "resolution": resolution.name,
+                "start": plain(start),
+                "asof": plain(asof),
+                "series": group_series(rows, VARIANT_KEYS, POINT_VALUES),
+            }
+
+        return self.cache.get_or_compute(key, compute)
+
+    def search(self, query: str, limit: int = 20) -> list[dict[str, Any]]:
+        """Printings by name: prefix matches first, then fuzzy ones (not cached: it is an index hit)."""
+        return [plain(asdict(card)) for card in self.cards.search(query, limit)]

@@ -1,0 +1,1 @@
+"""Component trees. No data access: they take plain values and return components."""

@@ -1,0 +1,133 @@
+"""The market page: index chart with its filters, and the overview figures."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import dash_mantine_components as dmc
+from dash import dcc, html
+
+from data.domain import CONDITION_CODES, LANGUAGE_CODES, RANGES, Finish
+
+EMPTY_HELP = (
+    "No prices are stored yet. Load real data with `cardcharts import scryfall FILE` "
+    "(a Scryfall bulk file) or `cardcharts collect scryfall`, then reload this page."
+)
+
+
+def _select(id_: str, label: str, data: list[dict[str, str]], value: str) -> dmc.Select:
+    return dmc.Select(id=id_, label=label, data=data, value=value, allowDeselect=False, w=170)
+
+
+def layout(
+    range: str = "30d",
+    currency: str = "USD",
+    condition: str = "all",
+    finish: str = "all",
+    lang: str = "all",
+    **_: Any,
+) -> html.Div:
+    """The page for a URL; query parameters preselect the filters."""
+    all_option = [{"value": "all", "label": "All"}]
+    return html.Div(
+        [
+            dmc.Group(
+                [
+                    dmc.SegmentedControl(
+                        id="market-range", data=list(RANGES), value=range if range in RANGES else "30d"
+                    ),
+                    _select(
+                        "market-currency",
+                        "Currency",
+                        [{"value": c, "label": c} for c in ("USD", "EUR")],
+                        currency,
+                    ),
+                    _select(
+                        "market-condition",
+                        "Condition",
+                        all_option
+                        + [
+                            {"value": code, "label": condition.value.replace("_", " ").title()}
+                            for condition, code in CONDITION_CODES.items()
+                        ],
+                        condition,
+                    ),
+                    _select(
+                        "market-finish",
+                        "Finish",
+                        all_option + [{"value": f.value, "label": f.value.title()} for f in Finish],
+                        finish,
+                    ),
+                    _select(
+                        "market-language",
+                        "Language",
+                        all_option
+                        + [
+                            {"value": code, "label": language.value}
+                            for language, code in LANGUAGE_CODES.items()
+                        ],
+                        lang,
+                    ),
+                ],
+                align="flex-end",
+                gap="md",
+            ),
+            html.Div(id="market-status"),
+            dmc.SimpleGrid(id="market-overview", cols={"base": 2, "md": 4}, mt="md"),
+            dmc.Paper(
+                dcc.Graph(
+                    id="market-index-graph",
+                    config={"displaylogo": False, "responsive": True},
+                    style={"height": "420px"},
+                ),
+                withBorder=True,
+                p="xs",
+                mt="md",
+            ),
+        ]
+    )
+
+
+def status(message: str | None, color: str = "blue", title: str = "No data") -> list[dmc.Alert]:
+    return [] if message is None else [dmc.Alert(message, title=title, color=color, mt="md")]
+
+
+def _figure(label: str, value: str, note: str | None = None) -> dmc.Paper:
+    children = [dmc.Text(label, size="sm", c="dimmed"), dmc.Text(value, size="xl", fw=700)]
+    if note:
+        children.append(dmc.Text(note, size="xs", c="dimmed"))
+    return dmc.Paper(children, withBorder=True, p="sm")
+
+
+def _change(change: dict[str, str] | None) -> str:
+    if change is None:
+        return "no earlier data"
+    sign = "+" if not change["pct"].startswith("-") else ""
+    return f"{sign}{change['pct']}%"
+
+
+def overview_figures(overview: dict[str, Any]) -> list[dmc.Paper]:
+    """The four headline figures; a figure with no data says so instead of showing zero."""
+    level = overview["level"]
+    currency = overview["currency"]
+    return [
+        _figure(
+            "Printings tracked",
+            f"{overview['printings_tracked']:,}",
+            f"of {overview['cards']:,} in the catalog",
+        ),
+        _figure(
+            f"Index ({currency}, daily mean)",
+            level if level is not None else "no data",
+            f"24h {_change(overview['change_1d'])} · 7d {_change(overview['change_7d'])}",
+        ),
+        _figure(
+            "Listings (latest half-hour)",
+            f"{int(overview['listings']):,}" if overview["listings"] is not None else "not reported",
+        ),
+        _figure(
+            "Newest data",
+            (overview["last_bucket"] or "none")[:16].replace("T", " "),
+            "UTC, start of the newest half-hour bucket",
+        ),
+    ]

@@ -1,0 +1,1 @@
+"""Alembic migrations: the schema on TimescaleDB or plain PostgreSQL."""
