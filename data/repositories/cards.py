@@ -124,13 +124,13 @@ class CardRepository:
             return [_row_to_card(row) for row in rows]
 
     def by_set(self, set_code: str) -> list[Card]:
-        """A set's printings in collector-number order (numeric part first: 2 before 10)."""
+        """A set's printings by the number in the collector number (2 before 10, A-52 beside 52)."""
         with self.engine.connect() as conn:
             rows = conn.execute(
                 text(
                     f"""
                     {_SELECT} WHERE set_code = :set_code
-                    ORDER BY NULLIF(substring(collector_number FROM '^[0-9]+'), '')::int NULLS LAST,
+                    ORDER BY substring(collector_number FROM '[0-9]+')::int NULLS LAST,
                              collector_number
                     """
                 ),

@@ -48,8 +48,8 @@ class MarketRepository:
             clauses += " AND bucket < :end"
         sql = f"""
             SELECT bucket AS time, ROUND(SUM(sum_price) / SUM(samples), 4) AS price,
-                   MIN(min_price) AS low, MAX(max_price) AS high, SUM(samples) AS samples,
-                   SUM(total_listings) AS listings, SUM(total_quantity) AS quantity,
+                   MIN(min_price) AS low, MAX(max_price) AS high, SUM(samples)::bigint AS samples,
+                   SUM(total_listings)::bigint AS listings, SUM(total_quantity)::bigint AS quantity,
                    SUM(volume) AS volume
             FROM {_INDEX_TABLES[resolution]}
             WHERE TRUE {clauses}
@@ -94,7 +94,7 @@ class MarketRepository:
                           WHERE EXISTS (SELECT 1 FROM price_snapshots p WHERE p.card_id = c.id))
                             AS printings_tracked,
                         (SELECT bucket FROM last) AS last_bucket,
-                        (SELECT SUM(total_listings) FROM market_index_30min
+                        (SELECT SUM(total_listings)::bigint FROM market_index_30min
                           WHERE currency = :currency AND bucket = (SELECT bucket FROM last))
                             AS listings,
                         (SELECT bucket FROM last_day) AS level_day,

@@ -1,0 +1,103 @@
+"""The schema: built from nothing by `db upgrade`, removed by `db downgrade base`."""
+
+from __future__ import annotations
+
+from click.testing import CliRunner
+from sqlalchemy import create_engine, text
+
+from app.cli import main
+from data.db import StorageMode, storage_mode
+from migrations import runner
+
+ROLLUPS = ("market_index_30min", "market_index_hourly", "market_index_daily", "card_prices_hourly")
+
+
+def _query(url: str, sql: str) -> list[tuple]:
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            return [tuple(row) for row in conn.execute(text(sql))]
+    finally:
+        engine.dispose()
+
+
+def _enum(url: str, name: str) -> list[str]:
+    rows = _query(url, f"SELECT unnest(enum_range(NULL::{name}))::text")
+    return [row[0] for row in rows]
+
+
+def test_upgrade_builds_the_design_schema(empty_database_url):
+    url = empty_database_url
+    runner.upgrade(url)
+    assert runner.current_revision(url) == runner.head_revision()
+    assert _enum(url, "card_condition") == [
+        "MINT", "NEAR_MINT", "LIGHTLY_PLAYED", "MODERATELY_PLAYED", "HEAVILY_PLAYED", "DAMAGED",
+    ]  # fmt: skip
+    assert _enum(url, "card_language") == [
+        "English", "Japanese", "German", "French", "Italian", "Spanish", "Portuguese",
+        "Korean", "Chinese Simplified", "Chinese Traditional", "Russian", "Phyrexian",
+    ]  # fmt: skip
+    assert _enum(url, "card_finish") == ["nonfoil", "foil", "etched"]
+    columns = {
+        name: (kind, nullable)
+        for name, kind, nullable in _query(
+            url,
+            "SELECT column_name, data_type, is_nullable FROM information_schema.columns"
+            " WHERE table_name = 'price_snapshots'",
+        )
+    }
+    assert columns["time"] == ("timestamp with time zone", "NO")
+    assert columns["price"] == ("numeric", "NO")
+    for tier in ("price_low", "price_mid", "price_high", "price_market", "num_listings", "total_quantity"):
+        assert columns[tier][1] == "YES"
+    assert {"card_id", "marketplace_id", "condition", "is_foil", "finish", "language", "currency"} <= set(
+        columns
+    )
+    indexes = {
+        row[0] for row in _query(url, "SELECT indexname FROM pg_indexes WHERE tablename = 'price_snapshots'")
+    }
+    assert indexes == {"uq_price_snapshots_variant_time", "ix_price_snapshots_time_brin"}
+    for rollup in ROLLUPS:
+        assert _query(url, f"SELECT to_regclass('{rollup}') IS NOT NULL") == [(True,)]
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        assert storage_mode(conn) is StorageMode.POSTGRESQL
+    engine.dispose()
+
+
+def test_downgrade_removes_everything_and_upgrade_rebuilds(empty_database_url):
+    url = empty_database_url
+    runner.upgrade(url)
+    runner.downgrade(url, "base")
+    assert runner.current_revision(url) is None
+    leftovers = _query(
+        url,
+        "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'alembic_version'",
+    )
+    assert leftovers == []
+    assert _query(
+        url, "SELECT count(*) FROM pg_type WHERE typname IN ('card_condition', 'card_language')"
+    ) == [(0,)]
+    runner.upgrade(url)
+    assert runner.current_revision(url) == runner.head_revision()
+
+
+def test_db_status_reports_mode_and_revision(empty_database_url, monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", empty_database_url.replace("+psycopg", ""))
+    cli = CliRunner()
+    before = cli.invoke(main, ["db", "status"])
+    assert before.exit_code == 1
+    assert "none (run: cardcharts db upgrade)" in before.output
+    assert cli.invoke(main, ["db", "upgrade"]).exit_code == 0
+    after = cli.invoke(main, ["db", "status"])
+    assert after.exit_code == 0, after.output
+    assert "plain PostgreSQL" in after.output
+    assert "revision:  0001" in after.output
+
+
+def test_bad_configuration_is_refused_with_the_variable_named(monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", "mysql://root@localhost/cards")
+    result = CliRunner().invoke(main, ["db", "status"])
+    assert result.exit_code == 2
+    assert "DATABASE_URL" in result.output
+    assert "PostgreSQL URL" in result.output

@@ -1,0 +1,135 @@
+"""Repositories against known rows, with exact values."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from sqlalchemy.exc import IntegrityError
+
+from data.domain import Condition, Finish, Language, Resolution, VariantFilter
+from tests.helpers import T0, add_cards, add_marketplaces, snap
+
+
+def test_cards_upsert_get_search_and_set(services, scryfall_objects):
+    ids = add_cards(services, scryfall_objects)
+    assert len(ids) == len(scryfall_objects) == 461
+    first = scryfall_objects[0]
+    card = services.cards.get(ids[first["id"]])
+    assert card.name == first["name"]
+    assert card.set_code == first["set"]
+    assert card.tcgplayer_product_id == first.get("tcgplayer_id")
+    assert card.legalities == first["legalities"]
+    assert services.cards.get_by_scryfall_id(first["id"]).id == card.id
+    assert services.cards.get(10**9) is None
+
+    # Upserting again updates in place: same ids, no duplicates.
+    assert add_cards(services, scryfall_objects) == ids
+
+    name = first["name"]
+    prefix_hits = services.cards.search(name[:5].lower())
+    assert prefix_hits and all(c.name.lower().startswith(name[:5].lower()) for c in prefix_hits[:1])
+    typo = name[:-1] + ("x" if name[-1] != "x" else "y")
+    assert name in [c.name for c in services.cards.search(typo)]
+    assert services.cards.search("   ") == []
+    assert services.cards.search("100%_") == []  # LIKE wildcards are literal
+
+    mid = services.cards.by_set("MID")
+    assert len(mid) == sum(1 for o in scryfall_objects if o["set"] == "mid")
+    numbers = [c.collector_number for c in mid]
+    leading = [int(re.search(r"[0-9]+", n).group()) for n in numbers]
+    assert leading == sorted(leading)
+
+
+def test_bulk_upsert_counts_and_exact_history(services, scryfall_objects):
+    markets = add_marketplaces(services)
+    card = next(iter(add_cards(services, scryfall_objects, 1).values()))
+    tcg = markets["tcgplayer"]
+    rows = [
+        snap(card, tcg, "0.10", T0, price_low="0.05", price_market="0.11", num_listings=12),
+        snap(card, tcg, "0.20", T0 + timedelta(minutes=30)),
+        snap(card, tcg, "13.45", T0, finish=Finish.FOIL),
+        snap(card, tcg, "15.00", T0, finish=Finish.ETCHED),
+        snap(card, tcg, "3.00", T0, condition=Condition.LIGHTLY_PLAYED),
+        snap(card, tcg, "9.99", T0, language=Language.JAPANESE),
+    ]
+    result = services.prices.bulk_upsert(rows)
+    assert (result.inserted, result.updated, result.unchanged) == (6, 0, 0)
+    assert result.card_ids == {card}
+
+    again = services.prices.bulk_upsert(rows)
+    assert (again.inserted, again.updated, again.unchanged) == (0, 0, 6)
+
+    corrected = services.prices.bulk_upsert([snap(card, tcg, "0.12", T0), snap(card, tcg, "0.12", T0)])
+    assert (corrected.inserted, corrected.updated, corrected.unchanged) == (0, 1, 1)
+
+    history = services.prices.history(card, T0, T0 + timedelta(hours=1), Resolution.RAW)
+    by_variant = {(r["condition"], r["finish"], r["language"], r["time"]): r for r in history}
+    nm = by_variant[("NEAR_MINT", "nonfoil", "English", T0)]
+    assert nm["price"] == Decimal("0.12")
+    assert nm["low"] is None and nm["market"] is None  # the correction carried no tiers
+    assert by_variant[("NEAR_MINT", "foil", "English", T0)]["price"] == Decimal("13.45")
+    assert by_variant[("NEAR_MINT", "etched", "English", T0)]["price"] == Decimal("15.00")
+    assert len(history) == 6
+
+    only_foil = services.prices.history(
+        card, T0, T0 + timedelta(hours=1), Resolution.RAW, VariantFilter(finish=Finish.FOIL)
+    )
+    assert [r["price"] for r in only_foil] == [Decimal("13.45")]
+    japanese = services.prices.history(
+        card, None, None, Resolution.RAW, VariantFilter(language=Language.JAPANESE)
+    )
+    assert [(r["language"], r["price"]) for r in japanese] == [("Japanese", Decimal("9.99"))]
+
+
+def test_history_resolutions_are_exact(services, scryfall_objects):
+    markets = add_marketplaces(services)
+    card = next(iter(add_cards(services, scryfall_objects, 1).values()))
+    tcg = markets["tcgplayer"]
+    prices = ["1.00", "2.00", "4.00", "0.01"]  # 12:00, 12:20, 12:40, next day 12:00
+    times = [T0, T0 + timedelta(minutes=20), T0 + timedelta(minutes=40), T0 + timedelta(days=1)]
+    services.ingest(
+        [snap(card, tcg, p, t, price_low=p, price_high=p) for p, t in zip(prices, times, strict=True)]
+    )
+
+    half_hours = services.prices.history(card, None, None, Resolution.MIN30)
+    assert [(r["time"], r["price"]) for r in half_hours] == [
+        (T0, Decimal("1.5000")),
+        (T0 + timedelta(minutes=30), Decimal("4.0000")),
+        (T0 + timedelta(days=1), Decimal("0.0100")),
+    ]
+    hours = services.prices.history(card, None, None, Resolution.HOUR)
+    assert [(r["time"], r["price"], r["low"], r["high"]) for r in hours] == [
+        (T0, Decimal("2.3333"), Decimal("1.00"), Decimal("4.00")),
+        (T0 + timedelta(days=1), Decimal("0.0100"), Decimal("0.01"), Decimal("0.01")),
+    ]
+    days = services.prices.history(card, None, None, Resolution.DAY)
+    midnight = T0.replace(hour=0)
+    assert [(r["time"], r["price"]) for r in days] == [
+        (midnight, Decimal("2.3333")),
+        (midnight + timedelta(days=1), Decimal("0.0100")),
+    ]
+    assert services.prices.data_end(card) == T0 + timedelta(days=1, hours=1)
+
+
+def test_bad_rows_change_nothing(services, scryfall_objects):
+    markets = add_marketplaces(services)
+    card = next(iter(add_cards(services, scryfall_objects, 1).values()))
+    services.prices.bulk_upsert([snap(card, markets["tcgplayer"], "1.00")])
+    with pytest.raises(ValueError):
+        snap(card, markets["tcgplayer"], "-1.00")
+    with pytest.raises(IntegrityError):  # unknown card: the whole batch is refused
+        services.prices.bulk_upsert(
+            [snap(card, markets["tcgplayer"], "2.00", T0 + timedelta(hours=1)), snap(10**6, 1, "1.00")]
+        )
+    stored = services.prices.history(card, None, None, Resolution.RAW)
+    assert [r["price"] for r in stored] == [Decimal("1.00")]
+
+
+def test_marketplaces_ensure_is_idempotent(services):
+    first = add_marketplaces(services)
+    assert add_marketplaces(services) == first
+    assert services.marketplaces.by_slug("cardmarket").currency == "EUR"
+    assert [m.slug for m in services.marketplaces.all()] == ["tcgplayer", "cardmarket", "cardkingdom-buylist"]

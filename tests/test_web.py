@@ -1,0 +1,49 @@
+"""The served app: health endpoints and the market page in a real browser."""
+
+from __future__ import annotations
+
+from redis import Redis
+
+from app.server import create_app
+from tests.helpers import T0, add_cards, add_marketplaces, snap
+
+
+def test_healthz_and_readyz(services, dead_redis_url):
+    client = create_app(services).server.test_client()
+    assert client.get("/healthz").json == {"status": "ok"}
+    ready = client.get("/readyz")
+    assert ready.status_code == 200
+    assert ready.json["checks"] == {"database": "ok", "redis": "ok"}
+    services.cache.redis = Redis.from_url(dead_redis_url, socket_timeout=0.2, socket_connect_timeout=0.2)
+    not_ready = client.get("/readyz")
+    assert not_ready.status_code == 503
+    assert not_ready.json["checks"]["redis"] == "unreachable"
+
+
+def test_market_page_empty_state(dash_duo, services):
+    dash_duo.start_server(create_app(services))
+    dash_duo.wait_for_contains_text("#market-status", "cardcharts import scryfall", timeout=15)
+    assert dash_duo.get_logs() == []
+
+
+def test_market_page_draws_the_index(dash_duo, services, scryfall_objects):
+    markets = add_marketplaces(services)
+    ids = list(add_cards(services, scryfall_objects, 3).values())
+    services.ingest(
+        [
+            snap(card, markets["tcgplayer"], price, T0)
+            for card, price in zip(ids, ["1.00", "2.00", "6.00"], strict=True)
+        ]
+    )
+    dash_duo.start_server(create_app(services))
+    dash_duo.wait_for_element("#market-index-graph .main-svg", timeout=15)
+    dash_duo.wait_for_contains_text("#market-overview", "Printings tracked", timeout=15)
+    figure = dash_duo.driver.execute_script(
+        "return document.querySelector('#market-index-graph .js-plotly-plot').data"
+    )
+    index = [trace for trace in figure if trace["name"].startswith("Market index")]
+    assert len(index) == 1
+    assert index[0]["y"] == [3.0]
+    assert index[0]["customdata"][0][0] == "3.0000"
+    assert "3.0000" in dash_duo.find_element("#market-overview").text
+    assert dash_duo.get_logs() == []

@@ -1,0 +1,1 @@
+"""Collection: provider adapters, Celery tasks and the beat schedule."""

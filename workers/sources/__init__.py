@@ -1,0 +1,1 @@
+"""One module per price provider: fetch its files and parse them into domain values."""
