@@ -94,7 +94,8 @@ def run(host: str | None, port: int | None) -> None:
         runner.upgrade(resolved.database_url)
         secret = _secret_key(settings)
         os.environ["SECRET_KEY"] = secret
-        serve(resolved.model_copy(update={"secret_key": secret}), host or resolved.host, port or resolved.port)
+        resolved = resolved.model_copy(update={"secret_key": secret})
+        serve(resolved, host or resolved.host, port or resolved.port)
 
 
 @main.group()
