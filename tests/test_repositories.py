@@ -7,9 +7,8 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from sqlalchemy.exc import IntegrityError
 
-from data.domain import Condition, Finish, Language, Resolution, VariantFilter
+from data.domain import Condition, Finish, Language, Resolution, UnknownReference, VariantFilter
 from tests.helpers import T0, add_cards, add_marketplaces, snap
 
 
@@ -120,7 +119,7 @@ def test_bad_rows_change_nothing(services, scryfall_objects):
     services.prices.bulk_upsert([snap(card, markets["tcgplayer"], "1.00")])
     with pytest.raises(ValueError):
         snap(card, markets["tcgplayer"], "-1.00")
-    with pytest.raises(IntegrityError):  # unknown card: the whole batch is refused
+    with pytest.raises(UnknownReference, match=r"unknown card ids \[1000000\]"):  # the whole batch is refused
         services.prices.bulk_upsert(
             [snap(card, markets["tcgplayer"], "2.00", T0 + timedelta(hours=1)), snap(10**6, 1, "1.00")]
         )

@@ -6,15 +6,23 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, text
+from psycopg.errors import UniqueViolation
+from sqlalchemy import Connection, Engine, text
 
-from data.domain import ALL_VARIANTS, PriceSnapshot, Resolution, UpsertResult, VariantFilter
+from data.domain import (
+    ALL_VARIANTS,
+    PriceSnapshot,
+    Resolution,
+    UnknownReference,
+    UpsertResult,
+    VariantFilter,
+)
 
 COLUMNS = (
     "time, card_id, marketplace_id, condition, is_foil, finish, language, price, price_low,"
     " price_mid, price_high, price_market, currency, num_listings, total_quantity"
 )
-_KEY = "card_id, marketplace_id, condition, finish, language, time"
+_KEY = "card_id, time, marketplace_id, condition, finish, language"
 _VALUES = "price, price_low, price_mid, price_high, price_market, currency, num_listings, total_quantity"
 
 # Buckets start where TimescaleDB's time_bucket() starts them, so that a read
@@ -146,14 +154,43 @@ def _history_sql(resolution: Resolution, where: str) -> str:
         {_HISTORY_ORDER}"""
 
 
+def _copy(conn: Connection, table: str, rows: Iterable[tuple[Any, ...]]) -> None:
+    cursor = conn.connection.driver_connection.cursor()
+    with cursor, cursor.copy(f"COPY {table} ({COLUMNS}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(row)
+
+
+def _check_references(conn: Connection, card_ids: Iterable[int], marketplace_ids: Iterable[int]) -> None:
+    missing = conn.execute(
+        text(
+            """
+            SELECT ARRAY(SELECT w.id FROM unnest(CAST(:cards AS int[])) AS w(id)
+                         WHERE NOT EXISTS (SELECT 1 FROM cards c WHERE c.id = w.id) ORDER BY w.id),
+                   ARRAY(SELECT w.id FROM unnest(CAST(:markets AS int[])) AS w(id)
+                         WHERE NOT EXISTS (SELECT 1 FROM marketplaces m WHERE m.id = w.id) ORDER BY w.id)
+            """
+        ),
+        {"cards": sorted(card_ids), "markets": sorted(marketplace_ids)},
+    ).one()
+    if missing[0] or missing[1]:
+        raise UnknownReference(
+            f"batch refused: unknown card ids {missing[0][:10]}, unknown marketplace ids {missing[1]}"
+        )
+
+
 class PriceRepository:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
 
     def bulk_upsert(self, snapshots: Iterable[PriceSnapshot]) -> UpsertResult:
-        """Write one batch in one transaction: COPY into a staging table, then merge.
+        """Write one batch in one transaction. A row repeated in the batch counts once (last wins).
 
-        A row repeated inside the batch counts once (the last one wins)."""
+        New rows, the usual case, are copied straight into the table. When the
+        batch overlaps stored rows (a retry, a re-import, a correction) that COPY
+        fails on the unique key, is rolled back to its savepoint, and the batch
+        goes through a staging table and INSERT ... ON CONFLICT instead.
+        Raises UnknownReference, writing nothing, for a card or marketplace id not stored."""
         rows: dict[tuple, tuple[Any, ...]] = {}
         received = 0
         for snapshot in snapshots:
@@ -161,18 +198,24 @@ class PriceRepository:
             rows[(*snapshot.variant_key, snapshot.time)] = _row(snapshot)
         if not rows:
             return UpsertResult(0, 0, 0, frozenset(), frozenset())
+        card_ids = frozenset(key[0] for key in rows)
         with self.engine.begin() as conn:
-            conn.execute(_STAGE)
-            cursor = conn.connection.driver_connection.cursor()
-            with cursor, cursor.copy(f"COPY price_snapshots_stage ({COLUMNS}) FROM STDIN") as copy:
-                for row in rows.values():
-                    copy.write_row(row)
-            inserted, updated = conn.execute(_MERGE).one()
+            _check_references(conn, card_ids, {key[1] for key in rows})
+            savepoint = conn.begin_nested()
+            try:
+                _copy(conn, "price_snapshots", rows.values())
+                savepoint.commit()
+                inserted, updated = len(rows), 0
+            except UniqueViolation:
+                savepoint.rollback()
+                conn.execute(_STAGE)
+                _copy(conn, "price_snapshots_stage", rows.values())
+                inserted, updated = conn.execute(_MERGE).one()
         return UpsertResult(
             inserted=inserted,
             updated=updated,
             unchanged=received - inserted - updated,
-            card_ids=frozenset(key[0] for key in rows),
+            card_ids=card_ids,
             times=frozenset(key[5] for key in rows),
         )
 

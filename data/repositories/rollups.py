@@ -105,38 +105,52 @@ class RollupRepository:
         """Rebuild the buckets that a written batch touched (per-card rollup: its cards only)."""
         times = list(times)
         ids = sorted(set(card_ids))
-        if not times:
-            return
-        for rollup in ROLLUPS:
-            for start, end in bucket_ranges(times, rollup.width):
-                self._refresh(rollup, start, end, ids if rollup.per_card else None)
+        self._refresh(
+            [
+                (rollup, start, end, ids if rollup.per_card else None)
+                for rollup in ROLLUPS
+                for start, end in bucket_ranges(times, rollup.width)
+            ]
+        )
 
     def refresh_since(self, since: datetime, until: datetime | None = None) -> None:
         """Rebuild every bucket from `since` (floored to the bucket) up to `until` or the end."""
-        for rollup in ROLLUPS:
-            start = floor_to_bucket(since, rollup.width)
-            end = None if until is None else floor_to_bucket(until, rollup.width) + rollup.width
-            self._refresh(rollup, start, end, None)
+        self._refresh(
+            [
+                (
+                    rollup,
+                    floor_to_bucket(since, rollup.width),
+                    None if until is None else floor_to_bucket(until, rollup.width) + rollup.width,
+                    None,
+                )
+                for rollup in ROLLUPS
+            ]
+        )
 
-    def _refresh(
-        self, rollup: Rollup, start: datetime, end: datetime | None, card_ids: list[int] | None
-    ) -> None:
+    def _refresh(self, work: list[tuple[Rollup, datetime, datetime | None, list[int] | None]]) -> None:
+        if not work:
+            return
         if self.mode is StorageMode.TIMESCALEDB:
             with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-                conn.execute(
-                    text(
-                        "CALL refresh_continuous_aggregate(CAST(:name AS regclass),"
-                        " CAST(:start AS timestamptz), CAST(:end AS timestamptz))"
-                    ),
-                    {"name": rollup.name, "start": start, "end": end},
-                )
+                for rollup, start, end, _ in work:
+                    conn.execute(
+                        text(
+                            "CALL refresh_continuous_aggregate(CAST(:name AS regclass),"
+                            " CAST(:start AS timestamptz), CAST(:end AS timestamptz))"
+                        ),
+                        {"name": rollup.name, "start": start, "end": end},
+                    )
             return
-        delete, insert = _recompute_sql(rollup, end is not None, card_ids is not None)
-        params = {"start": start, "end": end, "card_ids": card_ids}
         with self.engine.begin() as conn:
-            _lock(conn, rollup.name)
-            conn.execute(text(delete), params)
-            conn.execute(text(insert), params)
+            for name in sorted({rollup.name for rollup, *_ in work}):  # one order: no deadlock
+                _lock(conn, name)
+            conn.execute(text("SELECT brin_summarize_new_values('ix_price_snapshots_time_brin')"))
+            conn.execute(text("SET LOCAL work_mem = '64MB'"))  # a day's rows sort in memory
+            for rollup, start, end, card_ids in work:
+                delete, insert = _recompute_sql(rollup, end is not None, card_ids is not None)
+                params = {"start": start, "end": end, "card_ids": card_ids}
+                conn.execute(text(delete), params)
+                conn.execute(text(insert), params)
 
     def apply_retention(self, keep: timedelta = RETENTION) -> int:
         """Plain mode: delete raw snapshots older than `keep` (rollups stay). Returns rows removed.

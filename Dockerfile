@@ -1,0 +1,52 @@
+# syntax=docker/dockerfile:1
+#
+# CardCharts production image. One image serves every role; docker-compose.yml
+# picks the command: gunicorn (web, the default below), `cardcharts db upgrade`
+# (migrate), `cardcharts worker` and `cardcharts beat`.
+#
+#   docker build -t cardcharts .
+
+FROM python:3.11-slim-bookworm
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    CARDCHARTS_DATA_DIR=/var/lib/cardcharts
+
+# An unprivileged user; it owns only the data directory (the code stays root-owned).
+RUN groupadd --system --gid 10001 cardcharts \
+    && useradd --system --uid 10001 --gid cardcharts --create-home --home-dir /home/cardcharts \
+        --shell /usr/sbin/nologin cardcharts \
+    && install -d -o cardcharts -g cardcharts -m 0750 /var/lib/cardcharts
+
+WORKDIR /app
+
+# Dependencies first, in their own layer, read from pyproject.toml: a code change
+# does not reinstall them. (README.md* : the readme is optional for the build.)
+COPY pyproject.toml README.md* ./
+RUN python -c "import tomllib; deps = tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies']; print(*deps, sep=chr(10))" \
+        > /tmp/requirements.txt \
+    && pip install --no-cache-dir -r /tmp/requirements.txt \
+    && rm /tmp/requirements.txt
+
+COPY app ./app
+COPY callbacks ./callbacks
+COPY layouts ./layouts
+COPY data ./data
+COPY workers ./workers
+COPY migrations ./migrations
+COPY assets ./assets
+
+# The project itself (console script `cardcharts`); its dependencies are already there.
+RUN pip install --no-cache-dir . \
+    && rm -rf build ./*.egg-info \
+    && python -m compileall -q app callbacks layouts data workers migrations
+
+USER 10001:10001
+
+EXPOSE 8050
+
+# gthread workers for now (a later issue moves WebSockets to gevent workers).
+CMD ["gunicorn", "--worker-class", "gthread", "--workers", "2", "--threads", "8", \
+     "--bind", "0.0.0.0:8050", "--timeout", "60", "--worker-tmp-dir", "/dev/shm", \
+     "--access-logfile", "-", "app.web:create_server()"]

@@ -1,0 +1,1 @@
+"""Static files served by Dash from /assets (CSS, client-side JavaScript)."""
