@@ -33,11 +33,21 @@ def _base_layout(scheme: str, y_title: str) -> dict[str, Any]:
     }
 
 
+def _empty(figure: go.Figure) -> go.Figure:
+    """No axes to suggest a scale or a period that the data does not have."""
+    figure.update_layout(
+        xaxis={"visible": False},
+        yaxis={"visible": False},
+        annotations=[{"text": "No prices to chart", "showarrow": False, "font": {"size": 16}}],
+    )
+    return figure
+
+
 def market_index_figure(index: dict[str, Any], scheme: str = "light") -> go.Figure:
     """The market index: mean price per bucket, with the bucket's low-high band."""
     figure = go.Figure(layout=_base_layout(scheme, f"Mean price ({index['currency']})"))
     if not index["time"]:
-        return figure
+        return _empty(figure)
     times = index["time"]
     figure.add_trace(
         go.Scatter(

@@ -9,10 +9,13 @@ from dash import dcc, html
 
 from data.domain import CONDITION_CODES, LANGUAGE_CODES, RANGES, Finish
 
-EMPTY_HELP = (
-    "No prices are stored yet. Load real data with `cardcharts import scryfall FILE` "
-    "(a Scryfall bulk file) or `cardcharts collect scryfall`, then reload this page."
-)
+EMPTY_HELP = [
+    "No prices are stored yet. Load real data with ",
+    dmc.Code("cardcharts import scryfall FILE"),
+    " (a Scryfall bulk file) or ",
+    dmc.Code("cardcharts collect scryfall"),
+    ", then reload this page.",
+]
 
 
 def _select(id_: str, label: str, data: list[dict[str, str]], value: str) -> dmc.Select:
@@ -88,7 +91,7 @@ def layout(
     )
 
 
-def status(message: str | None, color: str = "blue", title: str = "No data") -> list[dmc.Alert]:
+def status(message: str | list | None, color: str = "blue", title: str = "No data") -> list[dmc.Alert]:
     return [] if message is None else [dmc.Alert(message, title=title, color=color, mt="md")]
 
 

@@ -146,6 +146,9 @@ class RollupRepository:
                 _lock(conn, name)
             conn.execute(text("SELECT brin_summarize_new_values('ix_price_snapshots_time_brin')"))
             conn.execute(text("SET LOCAL work_mem = '64MB'"))  # a day's rows sort in memory
+            # A refresh reads a time window. Right after a bulk load the planner's
+            # statistics lag and it picks whole-table scans (measured: 5x slower).
+            conn.execute(text("SET LOCAL enable_seqscan = off"))
             for rollup, start, end, card_ids in work:
                 delete, insert = _recompute_sql(rollup, end is not None, card_ids is not None)
                 params = {"start": start, "end": end, "card_ids": card_ids}

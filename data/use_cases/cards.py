@@ -71,9 +71,9 @@ class CardQueries:
         )
 
         def compute() -> dict[str, Any]:
-            if self.cards.get(card_id) is None:
-                raise NotFound(f"no card with id {card_id}")
             asof = self.prices.data_end(card_id)
+            if asof is None and self.cards.get(card_id) is None:
+                raise NotFound(f"no card with id {card_id}")
             start = asof - span if asof is not None and span is not None else None
             rows = self.prices.history(card_id, start, asof, resolution, variants) if asof else []
             return {
