@@ -11,12 +11,15 @@ from sqlalchemy import Engine
 from app.settings import Settings
 from data.cache import CacheRepository
 from data.db import make_engine
+from data.publisher import PricePublisher
 from data.repositories.cards import CardRepository
 from data.repositories.market import MarketRepository
 from data.repositories.marketplaces import MarketplaceRepository
 from data.repositories.prices import PriceRepository
 from data.repositories.rollups import RollupRepository
+from data.repositories.source_runs import SourceRunRepository
 from data.use_cases.cards import CardQueries
+from data.use_cases.imports import ImportPrices
 from data.use_cases.ingest import IngestPrices
 from data.use_cases.market import MarketQueries
 
@@ -32,9 +35,11 @@ class Services:
     prices: PriceRepository
     rollups: RollupRepository
     market: MarketRepository
+    runs: SourceRunRepository
     card_queries: CardQueries
     market_queries: MarketQueries
     ingest: IngestPrices
+    imports: ImportPrices
 
     def close(self) -> None:
         self.engine.dispose()
@@ -57,17 +62,22 @@ def bootstrap(settings: Settings) -> Services:
     prices = PriceRepository(engine)
     rollups = RollupRepository(engine)
     market = MarketRepository(engine)
+    marketplaces = MarketplaceRepository(engine)
+    runs = SourceRunRepository(engine)
+    ingest = IngestPrices(prices, rollups, cache, PricePublisher(redis))
     return Services(
         settings=settings,
         engine=engine,
         redis=redis,
         cache=cache,
         cards=cards,
-        marketplaces=MarketplaceRepository(engine),
+        marketplaces=marketplaces,
         prices=prices,
         rollups=rollups,
         market=market,
+        runs=runs,
         card_queries=CardQueries(cards, prices, cache),
         market_queries=MarketQueries(market, cache),
-        ingest=IngestPrices(prices, rollups, cache),
+        ingest=ingest,
+        imports=ImportPrices(cards, marketplaces, runs, ingest),
     )

@@ -9,6 +9,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from pathlib import Path
 
 import click
 
@@ -168,6 +169,92 @@ def refresh(since: str, until: str | None) -> None:
             click.echo(f"rollups refreshed from {start.isoformat()} ({repository.mode.value} mode)")
         finally:
             engine.dispose()
+
+
+@contextmanager
+def services() -> Iterator:
+    """Wired services on the configured (or embedded) stores, with the schema migrated."""
+    from app.bootstrap import bootstrap
+    from migrations import runner
+
+    with runtime(_settings()) as resolved:
+        runner.upgrade(resolved.database_url)
+        built = bootstrap(resolved)
+        try:
+            yield built
+        finally:
+            built.close()
+
+
+def _report(action) -> None:
+    """Run an import, print what it did; a bad file exits 1 with the reason (the run is recorded)."""
+    from data.domain import MalformedInput
+
+    try:
+        report = action()
+    except (MalformedInput, OSError) as exc:
+        click.echo(f"import failed: {exc}", err=True)
+        sys.exit(1)
+    click.echo("\n".join(report.lines()))
+
+
+@main.group("import")
+def import_() -> None:
+    """Import a provider's file (for first runs and offline machines)."""
+
+
+_FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
+_AS_OF = click.option("--as-of", default=None, help="Time the prices were taken (default: from the file).")
+
+
+@import_.command("scryfall")
+@click.argument("file", type=_FILE)
+@_AS_OF
+def import_scryfall(file: Path, as_of: str | None) -> None:
+    """A Scryfall bulk file (default_cards / all_cards; .jsonl.gz or legacy .json): catalog and prices."""
+    from workers.imports import import_scryfall as run
+
+    with services() as built:
+        _report(lambda: run(built, file, _parse_time(as_of) if as_of else None))
+
+
+@import_.command("mtgjson")
+@click.argument("prices", type=_FILE)
+@click.option(
+    "--identifiers",
+    "identifiers",
+    multiple=True,
+    type=_FILE,
+    help="AllIdentifiers.json, AllPrintings.json or per-set files (uuid -> Scryfall id).",
+)
+def import_mtgjson(prices: Path, identifiers: tuple[Path, ...]) -> None:
+    """MTGJSON AllPrices (90-day backfill) or AllPricesToday."""
+    from workers.imports import import_mtgjson as run
+
+    with services() as built:
+        _report(lambda: run(built, prices, identifiers))
+
+
+@import_.command("cardmarket")
+@click.argument("file", type=_FILE)
+@_AS_OF
+def import_cardmarket(file: Path, as_of: str | None) -> None:
+    """Cardmarket's price guide (price_guide_1.json)."""
+    from workers.imports import import_cardmarket as run
+
+    with services() as built:
+        _report(lambda: run(built, file, _parse_time(as_of) if as_of else None))
+
+
+@import_.command("cardkingdom")
+@click.argument("file", type=_FILE)
+@_AS_OF
+def import_cardkingdom(file: Path, as_of: str | None) -> None:
+    """Card Kingdom's pricelist (api/v2/pricelist)."""
+    from workers.imports import import_cardkingdom as run
+
+    with services() as built:
+        _report(lambda: run(built, file, _parse_time(as_of) if as_of else None))
 
 
 @main.group()

@@ -33,9 +33,7 @@ def create_app(services: Services) -> dash.Dash:
         update_title=None,
         suppress_callback_exceptions=True,
     )
-    dash.register_page(
-        "market", path="/", name="Market", title="Market · CardCharts", layout=market_layout.layout
-    )
+    dash.register_page("market", path="/", name="Market", title="Market · CardCharts", layout=market_layout.layout)
     app.layout = shell()
     theme_callbacks.register(app)
     market_callbacks.register(app, services.market_queries)

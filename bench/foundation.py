@@ -118,9 +118,7 @@ def copy_ceiling(url: str, rows: list[PriceSnapshot]) -> float:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rows", type=int, default=2_000_000)
     parser.add_argument("--cards", type=int, default=1_000)
     parser.add_argument("--design-indexes", action="store_true", help="also time the design's six indexes")
@@ -164,9 +162,7 @@ def main() -> None:
             services.prices.bulk_upsert(upsert_rows[start : start + BATCH])
         upsert_rate = len(upsert_rows) / (time.perf_counter() - started)
         print(f"  bulk upsert into price_snapshots           {upsert_rate:12,.0f} rows/s")
-        print(
-            f"  ratio upsert / ceiling                     {upsert_rate / ceiling:12.2f}   (target >= 0.35)"
-        )
+        print(f"  ratio upsert / ceiling                     {upsert_rate / ceiling:12.2f}   (target >= 0.35)")
         started = time.perf_counter()
         services.rollups.refresh_since(rows[0].time)
         rebuild = time.perf_counter() - started
@@ -182,9 +178,7 @@ def main() -> None:
         started = time.perf_counter()
         result = services.prices.bulk_upsert(reupsert)
         rate = len(reupsert) / (time.perf_counter() - started)
-        print(
-            f"  re-sending a batch already stored          {rate:12,.0f} rows/s  ({result.unchanged:,} same)"
-        )
+        print(f"  re-sending a batch already stored          {rate:12,.0f} rows/s  ({result.unchanged:,} same)")
         with services.engine.connect() as conn:
             conn.exec_driver_sql("ANALYZE")
             size = conn.exec_driver_sql("SELECT pg_total_relation_size('price_snapshots')").scalar()
@@ -200,9 +194,7 @@ def main() -> None:
             return lambda: (cache.invalidate([card], market=False), queries.history(card, "30d"))
 
         timed("card history 30d, all variants, uncached", [uncached_history(c) for c in sample])
-        timed(
-            "card history 30d, all variants, cached", [lambda c=c: queries.history(c, "30d") for c in sample]
-        )
+        timed("card history 30d, all variants, cached", [lambda c=c: queries.history(c, "30d") for c in sample])
         points = sum(len(s["time"]) for s in queries.history(sample[0], "30d")["series"])
         print(f"    ({points} points in one card's 30-day history)")
 
@@ -220,9 +212,7 @@ def main() -> None:
             for start in range(0, len(upsert_rows), BATCH):
                 services.prices.bulk_upsert(upsert_rows[start : start + BATCH])
             rate = len(upsert_rows) / (time.perf_counter() - started)
-            print(
-                f"  bulk upsert with the design's indexes      {rate:12,.0f} rows/s  ({rate / ceiling:.2f})"
-            )
+            print(f"  bulk upsert with the design's indexes      {rate:12,.0f} rows/s  ({rate / ceiling:.2f})")
         services.close()
     finally:
         redis.stop()

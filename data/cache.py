@@ -99,15 +99,16 @@ class CacheRepository:
                 return compute()
             time.sleep(self.poll_interval)
 
-    def invalidate(self, card_ids: Iterable[int] = (), market: bool = True) -> int:
-        """Delete the keys (and pending locks) of these cards, and the market keys. Returns count."""
-        wanted = {str(card_id) for card_id in card_ids}
+    def invalidate(self, card_ids: Iterable[int] | None = (), market: bool = True) -> int:
+        """Delete the keys (and pending locks) of these cards (None: of every card), and the
+        market keys. Returns how many keys went."""
+        wanted = None if card_ids is None else {str(card_id) for card_id in card_ids}
 
         def run(r: Redis) -> int:
             doomed: list[bytes] = []
-            if wanted:
+            if wanted is None or wanted:
                 for key in r.scan_iter(match=cache_key("card", "*"), count=1000):
-                    if key.split(b":", 3)[2].decode() in wanted:
+                    if wanted is None or key.split(b":", 3)[2].decode() in wanted:
                         doomed.append(key)
             if market:
                 doomed.extend(r.scan_iter(match=cache_key("market", "*"), count=1000))

@@ -235,6 +235,7 @@ class PriceSnapshot:
     price_market: Decimal | None = None
     num_listings: int | None = None
     total_quantity: int | None = None
+    source_run_id: int | None = None
 
     def __post_init__(self) -> None:
         if self.time.tzinfo is None:
@@ -270,3 +271,73 @@ class NotFound(LookupError):
 
 class UnknownReference(ValueError):
     """A batch names a card or marketplace that is not stored; nothing was written."""
+
+
+class IdentityKind(enum.StrEnum):
+    """Which provider identity a price names its printing by."""
+
+    SCRYFALL_ID = "scryfall_id"
+    MTGJSON_UUID = "mtgjson_uuid"
+    CARDMARKET_ID = "cardmarket_id"
+    TCGPLAYER_PRODUCT_ID = "tcgplayer_product_id"
+    TCGPLAYER_ETCHED_PRODUCT_ID = "tcgplayer_etched_product_id"
+
+
+@dataclass(frozen=True)
+class PriceObservation:
+    """A price as a provider states it: the printing by the provider's identity, the
+    marketplace by slug. The ingest path resolves both to ids."""
+
+    identity: IdentityKind
+    key: str
+    marketplace: str
+    time: datetime
+    price: Decimal
+    currency: str
+    condition: Condition = Condition.NEAR_MINT
+    language: Language = Language.ENGLISH
+    finish: Finish = Finish.NONFOIL
+    price_low: Decimal | None = None
+    price_mid: Decimal | None = None
+    price_high: Decimal | None = None
+    price_market: Decimal | None = None
+    num_listings: int | None = None
+    total_quantity: int | None = None
+
+
+@dataclass(frozen=True)
+class Rejected:
+    """An input row that cannot be stored, with where it is and why."""
+
+    position: str
+    reason: str
+
+
+class MalformedInput(ValueError):
+    """A file that cannot be read on (truncated, not JSON, wrong shape); says where."""
+
+
+# Every marketplace a source writes to: slug -> (name, currency, kind).
+MARKETPLACES: dict[str, Marketplace] = {
+    m.slug: m
+    for m in (
+        Marketplace("tcgplayer", "TCGplayer", "USD"),
+        Marketplace("cardmarket", "Cardmarket", "EUR"),
+        Marketplace("cardkingdom", "Card Kingdom", "USD"),
+        Marketplace("cardkingdom-buylist", "Card Kingdom buylist", "USD", MarketplaceKind.BUYLIST),
+        Marketplace("manapool", "Mana Pool", "USD"),
+        Marketplace("cardsphere", "Cardsphere", "USD"),
+        Marketplace("cardhoarder", "Cardhoarder (MTGO, tix)", "TIX"),
+    )
+}
+
+
+def marketplace_for(slug: str) -> Marketplace:
+    """The known marketplace for a slug; `<known>-buylist` is that shop's buylist."""
+    if slug in MARKETPLACES:
+        return MARKETPLACES[slug]
+    base = slug.removesuffix("-buylist")
+    if base != slug and base in MARKETPLACES:
+        shop = MARKETPLACES[base]
+        return Marketplace(slug, f"{shop.name} buylist", shop.currency, MarketplaceKind.BUYLIST)
+    raise ValueError(f"unknown marketplace {slug!r}")

@@ -65,10 +65,7 @@ def layout(
                         "market-language",
                         "Language",
                         all_option
-                        + [
-                            {"value": code, "label": language.value}
-                            for language, code in LANGUAGE_CODES.items()
-                        ],
+                        + [{"value": code, "label": language.value} for language, code in LANGUAGE_CODES.items()],
                         lang,
                     ),
                 ],

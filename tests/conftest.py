@@ -118,7 +118,7 @@ def services(database_url: str, redis_server: str) -> Iterator[Services]:
     with built.engine.begin() as conn:
         conn.execute(
             text(
-                "TRUNCATE cards, marketplaces, price_snapshots, market_index_30min,"
+                "TRUNCATE cards, card_identities, marketplaces, price_snapshots, source_runs, market_index_30min,"
                 " market_index_hourly, market_index_daily, card_prices_hourly,"
                 " maintenance_jobs RESTART IDENTITY CASCADE"
             )

@@ -77,9 +77,7 @@ def test_bulk_upsert_counts_and_exact_history(services, scryfall_objects):
         card, T0, T0 + timedelta(hours=1), Resolution.RAW, VariantFilter(finish=Finish.FOIL)
     )
     assert [r["price"] for r in only_foil] == [Decimal("13.45")]
-    japanese = services.prices.history(
-        card, None, None, Resolution.RAW, VariantFilter(language=Language.JAPANESE)
-    )
+    japanese = services.prices.history(card, None, None, Resolution.RAW, VariantFilter(language=Language.JAPANESE))
     assert [(r["language"], r["price"]) for r in japanese] == [("Japanese", Decimal("9.99"))]
 
 
@@ -89,9 +87,7 @@ def test_history_resolutions_are_exact(services, scryfall_objects):
     tcg = markets["tcgplayer"]
     prices = ["1.00", "2.00", "4.00", "0.01"]  # 12:00, 12:20, 12:40, next day 12:00
     times = [T0, T0 + timedelta(minutes=20), T0 + timedelta(minutes=40), T0 + timedelta(days=1)]
-    services.ingest(
-        [snap(card, tcg, p, t, price_low=p, price_high=p) for p, t in zip(prices, times, strict=True)]
-    )
+    services.ingest([snap(card, tcg, p, t, price_low=p, price_high=p) for p, t in zip(prices, times, strict=True)])
 
     half_hours = services.prices.history(card, None, None, Resolution.MIN30)
     assert [(r["time"], r["price"]) for r in half_hours] == [

@@ -118,9 +118,7 @@ def test_retention_removes_only_old_raw_rows(services, scryfall_objects):
     with services.engine.connect() as conn:
         now = conn.execute(text("SELECT now()")).scalar()
     old, recent = now - timedelta(days=800), now - timedelta(days=10)
-    services.ingest(
-        [snap(card, markets["tcgplayer"], "1.00", old), snap(card, markets["tcgplayer"], "2.00", recent)]
-    )
+    services.ingest([snap(card, markets["tcgplayer"], "1.00", old), snap(card, markets["tcgplayer"], "2.00", recent)])
     assert services.rollups.apply_retention() == 1
     with services.engine.connect() as conn:
         assert conn.execute(text("SELECT price::text FROM price_snapshots")).scalars().all() == ["2.00"]

@@ -30,17 +30,12 @@ def test_market_page_draws_the_index(dash_duo, services, scryfall_objects):
     markets = add_marketplaces(services)
     ids = list(add_cards(services, scryfall_objects, 3).values())
     services.ingest(
-        [
-            snap(card, markets["tcgplayer"], price, T0)
-            for card, price in zip(ids, ["1.00", "2.00", "6.00"], strict=True)
-        ]
+        [snap(card, markets["tcgplayer"], price, T0) for card, price in zip(ids, ["1.00", "2.00", "6.00"], strict=True)]
     )
     dash_duo.start_server(create_app(services))
     dash_duo.wait_for_element("#market-index-graph .main-svg", timeout=15)
     dash_duo.wait_for_contains_text("#market-overview", "Printings tracked", timeout=15)
-    figure = dash_duo.driver.execute_script(
-        "return document.querySelector('#market-index-graph .js-plotly-plot').data"
-    )
+    figure = dash_duo.driver.execute_script("return document.querySelector('#market-index-graph .js-plotly-plot').data")
     index = [trace for trace in figure if trace["name"].startswith("Market index")]
     assert len(index) == 1
     assert index[0]["y"] == [3.0]

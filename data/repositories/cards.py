@@ -39,6 +39,23 @@ _UPSERT = text(
 
 _SELECT = f"SELECT id, {_COLUMNS} FROM cards"
 
+# Each printing's own identities, refreshed with the catalog row; a key another
+# printing held before moves to this one (providers do re-point ids).
+_IDENTITIES = text(
+    """
+    INSERT INTO card_identities (kind, key, card_id)
+    SELECT DISTINCT ON (kind, key) kind, key, id FROM (
+        SELECT 'scryfall_id' AS kind, scryfall_id::text AS key, id FROM cards
+        UNION ALL SELECT 'cardmarket_id', cardmarket_id::text, id FROM cards
+        UNION ALL SELECT 'tcgplayer_product_id', tcgplayer_product_id::text, id FROM cards
+        UNION ALL SELECT 'tcgplayer_etched_product_id', tcgplayer_etched_product_id::text, id FROM cards
+    ) AS k
+    WHERE key IS NOT NULL AND id IN (SELECT id FROM cards WHERE scryfall_id = ANY(CAST(:ids AS uuid[])))
+    ORDER BY kind, key, id
+    ON CONFLICT (kind, key) DO UPDATE SET card_id = EXCLUDED.card_id
+    """
+)
+
 
 def _row_to_card(row: Any) -> Card:
     values = dict(row._mapping)
@@ -81,11 +98,60 @@ class CardRepository:
             raise ValueError(f"cards without a Scryfall id cannot be upserted: {missing[:5]}")
         if not params:
             return {}
+        ids = [p["scryfall_id"] for p in params]
         with self.engine.begin() as conn:
             conn.execute(_UPSERT, params)  # executemany: psycopg pipelines the batch
+            conn.execute(_IDENTITIES, {"ids": ids})
             rows = conn.execute(
                 text("SELECT scryfall_id::text, id FROM cards WHERE scryfall_id = ANY(CAST(:ids AS uuid[]))"),
-                {"ids": [p["scryfall_id"] for p in params]},
+                {"ids": ids},
+            )
+            return dict(rows.all())
+
+    def link(self, kind: IdentityKind, scryfall_ids: dict[str, str]) -> int:
+        """Record provider keys (key -> Scryfall id) of printings in the catalog; returns links made.
+
+        Keys whose Scryfall id is not in the catalog are skipped: import Scryfall first."""
+        if not scryfall_ids:
+            return 0
+        params = {"kind": kind.value, "keys": list(scryfall_ids), "sids": list(scryfall_ids.values())}
+        with self.engine.begin() as conn:
+            linked = conn.execute(
+                text(
+                    """
+                    INSERT INTO card_identities (kind, key, card_id)
+                    SELECT :kind, k.key, c.id
+                    FROM unnest(CAST(:keys AS text[]), CAST(:sids AS text[])) AS k(key, sid)
+                    JOIN cards c ON c.scryfall_id = CAST(k.sid AS uuid)
+                    ON CONFLICT (kind, key) DO UPDATE SET card_id = EXCLUDED.card_id
+                    """
+                ),
+                params,
+            ).rowcount
+            if kind is IdentityKind.MTGJSON_UUID:  # the catalog shows the first uuid of a printing
+                conn.execute(
+                    text(
+                        """
+                        UPDATE cards c SET mtgjson_uuid = CAST(i.key AS uuid)
+                        FROM card_identities i
+                        WHERE i.kind = 'mtgjson_uuid' AND i.card_id = c.id AND c.mtgjson_uuid IS NULL
+                          AND i.key = ANY(CAST(:keys AS text[]))
+                          AND NOT EXISTS (SELECT 1 FROM cards o WHERE o.mtgjson_uuid = CAST(i.key AS uuid))
+                        """
+                    ),
+                    params,
+                )
+            return linked
+
+    def resolve(self, kind: IdentityKind, keys: Iterable[str]) -> dict[str, int]:
+        """Provider keys -> card ids, for the keys the catalog knows."""
+        wanted = sorted(set(keys))
+        if not wanted:
+            return {}
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                text("SELECT key, card_id FROM card_identities WHERE kind = :kind AND key = ANY(:keys)"),
+                {"kind": kind.value, "keys": wanted},
             )
             return dict(rows.all())
 
@@ -96,9 +162,7 @@ class CardRepository:
 
     def get_by_scryfall_id(self, scryfall_id: str) -> Card | None:
         with self.engine.connect() as conn:
-            row = conn.execute(
-                text(f"{_SELECT} WHERE scryfall_id = CAST(:sid AS uuid)"), {"sid": scryfall_id}
-            ).first()
+            row = conn.execute(text(f"{_SELECT} WHERE scryfall_id = CAST(:sid AS uuid)"), {"sid": scryfall_id}).first()
         return _row_to_card(row) if row else None
 
     def search(self, query: str, limit: int = 20) -> list[Card]:

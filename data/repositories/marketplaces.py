@@ -10,9 +10,7 @@ from data.domain import Marketplace, MarketplaceKind
 
 
 def _to_marketplace(row: Any) -> Marketplace:
-    return Marketplace(
-        id=row.id, slug=row.slug, name=row.name, currency=row.currency, kind=MarketplaceKind(row.kind)
-    )
+    return Marketplace(id=row.id, slug=row.slug, name=row.name, currency=row.currency, kind=MarketplaceKind(row.kind))
 
 
 class MarketplaceRepository:

@@ -20,7 +20,7 @@ from data.domain import (
 
 COLUMNS = (
     "time, card_id, marketplace_id, condition, is_foil, finish, language, price, price_low,"
-    " price_mid, price_high, price_market, currency, num_listings, total_quantity"
+    " price_mid, price_high, price_market, currency, num_listings, total_quantity, source_run_id"
 )
 _KEY = "card_id, time, marketplace_id, condition, finish, language"
 _VALUES = "price, price_low, price_mid, price_high, price_market, currency, num_listings, total_quantity"
@@ -34,17 +34,19 @@ _STAGE = text(
     " (LIKE price_snapshots INCLUDING DEFAULTS) ON COMMIT DELETE ROWS"
 )
 
-# A re-sent row that matches the stored one is left alone (counted unchanged);
-# a corrected one replaces it. xmax = 0 tells a fresh insert from an update.
+# A re-sent row that matches the stored one is left alone (counted unchanged, and
+# it keeps the run that first stored it); a corrected one replaces it and records
+# the correcting run. xmax = 0 tells a fresh insert from an update.
 _MERGE = text(
     f"""
     WITH written AS (
         INSERT INTO price_snapshots ({COLUMNS})
         SELECT {COLUMNS} FROM price_snapshots_stage
         ON CONFLICT ({_KEY}) DO UPDATE SET
-            ({_VALUES}) = (EXCLUDED.price, EXCLUDED.price_low, EXCLUDED.price_mid,
-                           EXCLUDED.price_high, EXCLUDED.price_market, EXCLUDED.currency,
-                           EXCLUDED.num_listings, EXCLUDED.total_quantity)
+            ({_VALUES}, source_run_id) = (
+                EXCLUDED.price, EXCLUDED.price_low, EXCLUDED.price_mid, EXCLUDED.price_high,
+                EXCLUDED.price_market, EXCLUDED.currency, EXCLUDED.num_listings,
+                EXCLUDED.total_quantity, EXCLUDED.source_run_id)
         WHERE (price_snapshots.price, price_snapshots.price_low, price_snapshots.price_mid,
                price_snapshots.price_high, price_snapshots.price_market, price_snapshots.currency,
                price_snapshots.num_listings, price_snapshots.total_quantity)
@@ -59,8 +61,7 @@ _MERGE = text(
 )
 
 _HISTORY_COLUMNS = (
-    "marketplace_id, condition::text AS condition, finish::text AS finish,"
-    " language::text AS language, currency"
+    "marketplace_id, condition::text AS condition, finish::text AS finish, language::text AS language, currency"
 )
 _HISTORY_ORDER = "ORDER BY marketplace_id, condition, finish, language, currency, time"
 
@@ -82,6 +83,7 @@ def _row(snapshot: PriceSnapshot) -> tuple[Any, ...]:
         snapshot.currency,
         snapshot.num_listings,
         snapshot.total_quantity,
+        snapshot.source_run_id,
     )
 
 
@@ -240,9 +242,7 @@ class PriceRepository:
         """The end of the card's newest hour of data (None when it has no price)."""
         with self.engine.connect() as conn:
             return conn.execute(
-                text(
-                    "SELECT max(bucket) + interval '1 hour' FROM card_prices_hourly WHERE card_id = :card_id"
-                ),
+                text("SELECT max(bucket) + interval '1 hour' FROM card_prices_hourly WHERE card_id = :card_id"),
                 {"card_id": card_id},
             ).scalar()
 

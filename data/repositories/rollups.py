@@ -101,10 +101,11 @@ class RollupRepository:
         with self.engine.connect() as conn:
             return storage_mode(conn)
 
-    def refresh_touched(self, times: Iterable[datetime], card_ids: Iterable[int]) -> None:
-        """Rebuild the buckets that a written batch touched (per-card rollup: its cards only)."""
+    def refresh_touched(self, times: Iterable[datetime], card_ids: Iterable[int] | None) -> None:
+        """Rebuild the buckets that written rows touched (per-card rollup: these cards only,
+        or every card when `card_ids` is None)."""
         times = list(times)
-        ids = sorted(set(card_ids))
+        ids = None if card_ids is None else sorted(set(card_ids))
         self._refresh(
             [
                 (rollup, start, end, ids if rollup.per_card else None)

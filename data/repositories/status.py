@@ -13,9 +13,7 @@ def database_status(engine: Engine) -> dict[str, str]:
         server = conn.execute(text("SHOW server_version")).scalar()
         report = {"server": f"PostgreSQL {server}"}
         if mode is StorageMode.TIMESCALEDB:
-            version = conn.execute(
-                text("SELECT extversion FROM pg_extension WHERE extname = 'timescaledb'")
-            ).scalar()
+            version = conn.execute(text("SELECT extversion FROM pg_extension WHERE extname = 'timescaledb'")).scalar()
             report["mode"] = f"TimescaleDB {version} (hypertable, continuous aggregates, policies)"
         else:
             report["mode"] = "plain PostgreSQL (rollup tables refreshed by the worker)"

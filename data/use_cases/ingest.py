@@ -1,29 +1,68 @@
-"""The one way prices enter the store: save a batch, refresh rollups, drop stale cache."""
+"""The one way prices enter the store.
+
+`write` commits a batch, drops its cards' cached keys and publishes their new
+prices; `settle` brings the rollups up to what was written, drops the market
+keys and publishes a market update. A single batch does both at once; an import
+run writes batch after batch and settles once, since rebuilding the same day
+bucket after every batch of a 90-day backfill would cost quadratic time.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
 
 from data.cache import CacheRepository
 from data.domain import PriceSnapshot, UpsertResult
+from data.publisher import PricePublisher, card_updates
 from data.repositories.prices import PriceRepository
 from data.repositories.rollups import RollupRepository
 
+# Past this many cards a refresh of every card in the touched window is cheaper
+# than naming them all.
+ALL_CARDS_THRESHOLD = 10_000
+
 
 class IngestPrices:
-    def __init__(self, prices: PriceRepository, rollups: RollupRepository, cache: CacheRepository) -> None:
+    def __init__(
+        self,
+        prices: PriceRepository,
+        rollups: RollupRepository,
+        cache: CacheRepository,
+        publisher: PricePublisher,
+    ) -> None:
         self.prices = prices
         self.rollups = rollups
         self.cache = cache
+        self.publisher = publisher
 
     def __call__(self, snapshots: Iterable[PriceSnapshot]) -> UpsertResult:
-        """Commit one batch, then bring the rollups and the cache up to it.
+        """Write one batch and settle it.
 
         The batch commits first: a failure after that leaves the prices stored,
         and re-running the batch (or `cardcharts rollups refresh`) completes it,
-        which is why the refresh runs even when every row was already present."""
-        result = self.prices.bulk_upsert(snapshots)
+        which is why settling runs even when every row was already present."""
+        result = self.write(snapshots)
         if result.received:
-            self.rollups.refresh_touched(result.times, result.card_ids)
-            self.cache.invalidate(result.card_ids, market=True)
+            self.settle(result.times, result.card_ids, {"rows": result.inserted + result.updated})
         return result
+
+    def write(self, snapshots: Iterable[PriceSnapshot]) -> UpsertResult:
+        batch = list(snapshots)
+        result = self.prices.bulk_upsert(batch)  # committed when this returns
+        if result.inserted or result.updated:
+            self.cache.invalidate(result.card_ids, market=False)
+            self.publisher.cards(card_updates(batch))
+        return result
+
+    def settle(self, times: Iterable[datetime], card_ids: Iterable[int] | None, summary: dict[str, Any]) -> None:
+        times = list(times)
+        if not times:
+            return
+        ids = None if card_ids is None else set(card_ids)
+        if ids is not None and len(ids) > ALL_CARDS_THRESHOLD:
+            ids = None
+        self.rollups.refresh_touched(times, ids)
+        self.cache.invalidate(ids, market=True)
+        self.publisher.market({**summary, "from": min(times).isoformat(), "to": max(times).isoformat()})

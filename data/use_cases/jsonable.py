@@ -31,9 +31,7 @@ def group_series(
         identity = tuple(row[key] for key in keys)
         if identity != current:
             current = identity
-            series.append(
-                {**{key: plain(row[key]) for key in keys}, "time": [], **{value: [] for value in values}}
-            )
+            series.append({**{key: plain(row[key]) for key in keys}, "time": [], **{value: [] for value in values}})
         target = series[-1]
         target["time"].append(plain(row["time"]))
         for value in values:

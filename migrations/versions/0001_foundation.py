@@ -225,11 +225,7 @@ def _use_timescale() -> bool:
     wanted = os.environ.get("CARDCHARTS_TIMESCALE", "auto").lower()
     if wanted == "off":
         return False
-    available = (
-        op.get_bind()
-        .execute(text("SELECT 1 FROM pg_available_extensions WHERE name = 'timescaledb'"))
-        .scalar()
-    )
+    available = op.get_bind().execute(text("SELECT 1 FROM pg_available_extensions WHERE name = 'timescaledb'")).scalar()
     if wanted == "on" and not available:
         raise RuntimeError("CARDCHARTS_TIMESCALE=on but the timescaledb extension is not available")
     return bool(available)
@@ -237,9 +233,7 @@ def _use_timescale() -> bool:
 
 def _timescale_schema() -> None:
     op.execute("CREATE EXTENSION IF NOT EXISTS timescaledb")
-    op.execute(
-        "SELECT create_hypertable('price_snapshots', 'time', chunk_time_interval => INTERVAL '7 days')"
-    )
+    op.execute("SELECT create_hypertable('price_snapshots', 'time', chunk_time_interval => INTERVAL '7 days')")
     for name, (width, group, aggregates, start, end, every) in ROLLUPS.items():
         # WITH NO DATA: the WITH DATA form cannot run inside the migration's
         # transaction. materialized_only = false keeps recent rows visible
@@ -278,8 +272,7 @@ def _plain_schema() -> None:
     # New page ranges match every query until summarized: the rollup refresh
     # summarizes them before it reads, autosummarize covers other writers.
     op.execute(
-        "CREATE INDEX ix_price_snapshots_time_brin ON price_snapshots"
-        " USING brin (time) WITH (autosummarize = on)"
+        "CREATE INDEX ix_price_snapshots_time_brin ON price_snapshots USING brin (time) WITH (autosummarize = on)"
     )
     for name in ("market_index_30min", "market_index_hourly", "market_index_daily"):
         op.execute(f"CREATE TABLE {name} ({PLAIN_MARKET_COLUMNS})")
