@@ -68,7 +68,7 @@ def test_bulk_upsert_counts_and_exact_history(services, scryfall_objects):
     by_variant = {(r["condition"], r["finish"], r["language"], r["time"]): r for r in history}
     nm = by_variant[("NEAR_MINT", "nonfoil", "English", T0)]
     assert nm["price"] == Decimal("0.12")
-    assert nm["low"] is None and nm["market"] is None  # the correction carried no tiers
+    assert (nm["low"], nm["market"]) == (Decimal("0.05"), Decimal("0.11"))  # tiers it lacked are kept
     assert by_variant[("NEAR_MINT", "foil", "English", T0)]["price"] == Decimal("13.45")
     assert by_variant[("NEAR_MINT", "etched", "English", T0)]["price"] == Decimal("15.00")
     assert len(history) == 6

@@ -32,9 +32,17 @@ def _progress(label: str) -> Iterator[Callable[[int], None] | None]:
         yield bar.update
 
 
-def _dated(path: Path, found: datetime | None, as_of: datetime | None) -> datetime:
+def _require(path: Path) -> None:
+    if not path.is_file():
+        raise MalformedInput(f"{path}: no such file")
+
+
+def _dated(path: Path, date_of: Callable[[Path], datetime | None], as_of: datetime | None) -> datetime:
+    """The time a file's prices were taken: given, else stated by the file, else its mtime."""
+    _require(path)
     if as_of is not None:
         return as_of
+    found = date_of(path)
     if found is not None:
         return found
     stamp = datetime.fromtimestamp(os.path.getmtime(path), UTC)
@@ -43,24 +51,22 @@ def _dated(path: Path, found: datetime | None, as_of: datetime | None) -> dateti
 
 
 def _run(services: Services, source: str, path: Path, items: Iterable, file_date: datetime) -> RunReport:
-    if not path.is_file():
-        raise MalformedInput(f"{path}: no such file")
     with _progress(f"{source} {path.name}") as progress:
         return services.imports(source, items, file_name=path.name, file_date=file_date, progress=progress)
 
 
 def import_scryfall(services: Services, path: Path, as_of: datetime | None = None) -> RunReport:
-    moment = _dated(path, scryfall.file_date(path), as_of)
+    moment = _dated(path, scryfall.file_date, as_of)
     return _run(services, scryfall.SOURCE, path, scryfall.read(path, moment), moment)
 
 
 def import_cardmarket(services: Services, path: Path, as_of: datetime | None = None) -> RunReport:
-    moment = _dated(path, None if as_of else cardmarket.file_date(path), as_of)
+    moment = _dated(path, cardmarket.file_date, as_of)
     return _run(services, cardmarket.SOURCE, path, cardmarket.read(path, moment), moment)
 
 
 def import_cardkingdom(services: Services, path: Path, as_of: datetime | None = None) -> RunReport:
-    moment = _dated(path, None if as_of else cardkingdom.file_date(path), as_of)
+    moment = _dated(path, cardkingdom.file_date, as_of)
     return _run(services, cardkingdom.SOURCE, path, cardkingdom.read(path, moment), moment)
 
 
@@ -68,8 +74,7 @@ def link_mtgjson_identities(services: Services, paths: Iterable[Path]) -> int:
     """Record MTGJSON uuids of catalogued printings; returns how many were linked."""
     linked = 0
     for path in paths:
-        if not path.is_file():
-            raise MalformedInput(f"{path}: no such file")
+        _require(path)
         pairs = mtgjson.read_identities(path)
         while chunk := dict(islice(pairs, LINK_BATCH)):
             linked += services.cards.link(IdentityKind.MTGJSON_UUID, chunk)
@@ -77,8 +82,7 @@ def link_mtgjson_identities(services: Services, paths: Iterable[Path]) -> int:
 
 
 def import_mtgjson(services: Services, prices: Path, identifiers: Iterable[Path] = ()) -> RunReport:
-    if not prices.is_file():
-        raise MalformedInput(f"{prices}: no such file")
+    _require(prices)
     linked = link_mtgjson_identities(services, identifiers)
     log.info("mtgjson: %d uuids linked to catalogued printings", linked)
     moment = mtgjson.file_date(prices)

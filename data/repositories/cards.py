@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import Engine, text
 
-from data.domain import Card
+from data.domain import Card, IdentityKind
 
 _COLUMNS = (
     "scryfall_id, oracle_id, mtgjson_uuid, tcgplayer_product_id, tcgplayer_etched_product_id,"

@@ -23,7 +23,6 @@ COLUMNS = (
     " price_mid, price_high, price_market, currency, num_listings, total_quantity, source_run_id"
 )
 _KEY = "card_id, time, marketplace_id, condition, finish, language"
-_VALUES = "price, price_low, price_mid, price_high, price_market, currency, num_listings, total_quantity"
 
 # Buckets start where TimescaleDB's time_bucket() starts them, so that a read
 # query gives the same buckets whichever mode the database is in.
@@ -35,25 +34,30 @@ _STAGE = text(
 )
 
 # A re-sent row that matches the stored one is left alone (counted unchanged, and
-# it keeps the run that first stored it); a corrected one replaces it and records
-# the correcting run. xmax = 0 tells a fresh insert from an update.
+# it keeps the run that first stored it). A different price replaces the stored
+# one and records its run; a tier the new row lacks keeps its stored value, so a
+# source with fewer tiers never erases another's for the same variant and instant.
+# xmax = 0 tells a fresh insert from an update.
+_MERGED_TIERS = """
+    COALESCE(EXCLUDED.price_low, price_snapshots.price_low),
+    COALESCE(EXCLUDED.price_mid, price_snapshots.price_mid),
+    COALESCE(EXCLUDED.price_high, price_snapshots.price_high),
+    COALESCE(EXCLUDED.price_market, price_snapshots.price_market),
+    COALESCE(EXCLUDED.num_listings, price_snapshots.num_listings),
+    COALESCE(EXCLUDED.total_quantity, price_snapshots.total_quantity)"""
+
 _MERGE = text(
     f"""
     WITH written AS (
         INSERT INTO price_snapshots ({COLUMNS})
         SELECT {COLUMNS} FROM price_snapshots_stage
         ON CONFLICT ({_KEY}) DO UPDATE SET
-            ({_VALUES}, source_run_id) = (
-                EXCLUDED.price, EXCLUDED.price_low, EXCLUDED.price_mid, EXCLUDED.price_high,
-                EXCLUDED.price_market, EXCLUDED.currency, EXCLUDED.num_listings,
-                EXCLUDED.total_quantity, EXCLUDED.source_run_id)
-        WHERE (price_snapshots.price, price_snapshots.price_low, price_snapshots.price_mid,
-               price_snapshots.price_high, price_snapshots.price_market, price_snapshots.currency,
+            (price, currency, price_low, price_mid, price_high, price_market, num_listings, total_quantity,
+             source_run_id) = (EXCLUDED.price, EXCLUDED.currency, {_MERGED_TIERS}, EXCLUDED.source_run_id)
+        WHERE (price_snapshots.price, price_snapshots.currency, price_snapshots.price_low,
+               price_snapshots.price_mid, price_snapshots.price_high, price_snapshots.price_market,
                price_snapshots.num_listings, price_snapshots.total_quantity)
-            IS DISTINCT FROM
-              (EXCLUDED.price, EXCLUDED.price_low, EXCLUDED.price_mid, EXCLUDED.price_high,
-               EXCLUDED.price_market, EXCLUDED.currency, EXCLUDED.num_listings,
-               EXCLUDED.total_quantity)
+            IS DISTINCT FROM (EXCLUDED.price, EXCLUDED.currency, {_MERGED_TIERS})
         RETURNING (xmax = 0) AS inserted
     )
     SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) FROM written

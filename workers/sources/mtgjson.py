@@ -68,6 +68,8 @@ def _provider(path: Path, uuid: str, fmt: str, provider: str, lists: Any) -> Ite
                         marketplace=slug,
                         time=moment,
                         price=amount,
+                        # MTGJSON's TCGplayer retail price is TCGplayer's market price.
+                        price_market=amount if slug == "tcgplayer" else None,
                         currency=currency,
                         finish=finish,
                     )
