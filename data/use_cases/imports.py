@@ -74,8 +74,9 @@ class _Run:
     def reject(self, reason: str, example: str) -> None:
         self.totals.rejected += 1
         self.reasons[reason] += 1
-        if len(self.examples[reason]) < EXAMPLES_PER_REASON:
-            self.examples[reason].append(example)
+        examples = self.examples[reason]
+        if len(examples) < EXAMPLES_PER_REASON and example not in examples:
+            examples.append(example)
 
     def close(self) -> None:
         self.totals.rejections = {
