@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import secrets
+import subprocess
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -96,7 +97,59 @@ def run(host: str | None, port: int | None) -> None:
         secret = _secret_key(settings)
         os.environ["SECRET_KEY"] = secret
         resolved = resolved.model_copy(update={"secret_key": secret})
-        serve(resolved, host or resolved.host, port or resolved.port)
+        # The collection worker and its scheduler run beside the web server and stop with it.
+        helpers = [subprocess.Popen([sys.executable, "-c", "from app.cli import main; main()", role])
+                   for role in ("worker", "beat")]  # fmt: skip
+        try:
+            serve(resolved, host or resolved.host, port or resolved.port)
+        finally:
+            for helper in helpers:
+                helper.terminate()
+            for helper in helpers:
+                helper.wait(30)
+
+
+@main.command()
+@click.option("--concurrency", type=int, default=1, help="Worker processes (imports are I/O and database bound).")
+def worker(concurrency: int) -> None:
+    """The Celery worker that runs collections and maintenance."""
+    settings = _settings()
+    with runtime(settings) as resolved:
+        from workers.celery_app import make_celery
+
+        make_celery(resolved).worker_main(
+            ["worker", f"--loglevel={resolved.log_level}", f"--concurrency={concurrency}", "--without-gossip"]
+        )
+
+
+@main.command()
+def beat() -> None:
+    """The Celery beat scheduler: each enabled source on its interval, retention daily."""
+    settings = _settings()
+    with runtime(settings) as resolved:
+        from workers.celery_app import make_celery
+
+        resolved.data_dir.mkdir(parents=True, exist_ok=True)
+        schedule = resolved.data_dir / "celerybeat-schedule"
+        make_celery(resolved).start(["beat", f"--loglevel={resolved.log_level}", f"--schedule={schedule}"])
+
+
+@main.command("collect")
+@click.argument("source", type=click.Choice(["scryfall", "mtgjson", "cardmarket", "cardkingdom"]))
+def collect_command(source: str) -> None:
+    """Download a source's current file (if it changed) and import it now."""
+    from workers.collect import collect
+
+    with services() as built:
+
+        def action():
+            report = collect(built, source)
+            if report is None:
+                click.echo(f"{source}: the provider's file has not changed since the last run; nothing imported")
+                sys.exit(0)
+            return report
+
+        _report(action)
 
 
 @main.group()
@@ -188,11 +241,13 @@ def services() -> Iterator:
 
 def _report(action) -> None:
     """Run an import, print what it did; a bad file exits 1 with the reason (the run is recorded)."""
+    import httpx
+
     from data.domain import MalformedInput
 
     try:
         report = action()
-    except (MalformedInput, OSError) as exc:
+    except (MalformedInput, OSError, httpx.HTTPError) as exc:
         click.echo(f"import failed: {exc}", err=True)
         sys.exit(1)
     click.echo("\n".join(report.lines()))

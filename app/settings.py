@@ -25,6 +25,11 @@ class Settings(BaseSettings):
     host: str = Field(default="127.0.0.1", validation_alias="CARDCHARTS_HOST")
     port: int = Field(default=8050, ge=1, le=65_535, validation_alias="CARDCHARTS_PORT")
     web_workers: int = Field(default=2, ge=1, le=64, validation_alias="CARDCHARTS_WEB_WORKERS")
+    sources: str = Field(default="scryfall,mtgjson,cardmarket,cardkingdom", validation_alias="CARDCHARTS_SOURCES")
+    scryfall_every_hours: float = Field(default=24, gt=0, validation_alias="CARDCHARTS_SCRYFALL_EVERY_HOURS")
+    mtgjson_every_hours: float = Field(default=24, gt=0, validation_alias="CARDCHARTS_MTGJSON_EVERY_HOURS")
+    cardmarket_every_hours: float = Field(default=24, gt=0, validation_alias="CARDCHARTS_CARDMARKET_EVERY_HOURS")
+    cardkingdom_every_hours: float = Field(default=6, gt=0, validation_alias="CARDCHARTS_CARDKINGDOM_EVERY_HOURS")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         default="INFO", validation_alias="CARDCHARTS_LOG_LEVEL"
     )
@@ -46,6 +51,26 @@ class Settings(BaseSettings):
         if not value.startswith(("redis://", "rediss://", "unix://")):
             raise ValueError("must be a Redis URL such as redis://host:6379/0 or unix:///path/redis.sock")
         return value
+
+    @field_validator("sources")
+    @classmethod
+    def _known_sources(cls, value: str) -> str:
+        known = {"scryfall", "mtgjson", "cardmarket", "cardkingdom"}
+        wanted = [name.strip() for name in value.split(",") if name.strip()]
+        unknown = sorted(set(wanted) - known)
+        if unknown:
+            raise ValueError(f"unknown source(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
+        return ",".join(wanted)
+
+    @property
+    def enabled_sources(self) -> list[str]:
+        return [name for name in self.sources.split(",") if name]
+
+    @property
+    def celery_broker_url(self) -> str:
+        """REDIS_URL as Celery's transport spells it (a Unix socket is redis+socket://)."""
+        url = self.redis_url or ""
+        return "redis+socket://" + url.removeprefix("unix://") if url.startswith("unix://") else url
 
     @field_validator("secret_key")
     @classmethod

@@ -83,20 +83,29 @@ class SourceRunRepository:
                 },
             )
 
-    def record_unchanged(self, source: str, file_name: str | None, etag: str | None, last_modified: str | None) -> int:
-        """A run that found the provider's file unchanged since the last one: nothing to import."""
+    def record(
+        self, source: str, status: str, file_name: str | None, etag: str | None, last_modified: str | None
+    ) -> int:
+        """A run with nothing to import: the file was 'unchanged', or only downloaded ('succeeded')."""
         run_id = self.start(source, file_name, None, etag, last_modified)
-        self.finish(run_id, "unchanged", RunTotals())
+        self.finish(run_id, status, RunTotals())
         return run_id
 
+    def set_validators(self, run_id: int, etag: str | None, last_modified: str | None) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(
+                text("UPDATE source_runs SET etag = :etag, last_modified = :lm WHERE id = :id"),
+                {"id": run_id, "etag": etag, "lm": last_modified},
+            )
+
     def last_success(self, source: str) -> dict[str, Any] | None:
-        """The newest run of a source that delivered its file (for conditional downloads)."""
+        """The newest run of a source that got its file (its name and validators say what we hold)."""
         with self.engine.connect() as conn:
             row = (
                 conn.execute(
                     text(
                         "SELECT * FROM source_runs WHERE source = :source"
-                        " AND status IN ('succeeded', 'unchanged') AND (etag IS NOT NULL OR last_modified IS NOT NULL)"
+                        " AND status IN ('succeeded', 'unchanged')"
                         " ORDER BY started_at DESC, id DESC LIMIT 1"
                     ),
                     {"source": source},

@@ -1,0 +1,57 @@
+"""The Celery application: broker and results on REDIS_URL, and the beat schedule.
+
+Tasks are idempotent (every write is an upsert) and acknowledged late, so a
+worker killed mid-task leaves the message to be delivered again; failures are
+retried with exponential back-off and jitter.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from celery import Celery
+
+from app.settings import Settings, load_settings
+
+
+def schedule(settings: Settings) -> dict:
+    """Each enabled source on its own interval, plus retention once a day."""
+    every = {
+        "scryfall": settings.scryfall_every_hours,
+        "mtgjson": settings.mtgjson_every_hours,
+        "cardmarket": settings.cardmarket_every_hours,
+        "cardkingdom": settings.cardkingdom_every_hours,
+    }
+    entries = {
+        f"collect-{source}": {
+            "task": "workers.tasks.collect_source",
+            "schedule": timedelta(hours=every[source]),
+            "args": (source,),
+        }
+        for source in settings.enabled_sources
+    }
+    entries["retention"] = {"task": "workers.tasks.apply_retention", "schedule": timedelta(days=1)}
+    return entries
+
+
+def make_celery(settings: Settings) -> Celery:
+    app = Celery("cardcharts", broker=settings.celery_broker_url, backend=settings.celery_broker_url,
+                 include=["workers.tasks"])  # fmt: skip
+    app.conf.update(
+        task_acks_late=True,
+        task_reject_on_worker_lost=True,
+        worker_prefetch_multiplier=1,
+        task_serializer="json",
+        result_serializer="json",
+        accept_content=["json"],
+        result_expires=timedelta(days=1),
+        broker_connection_retry_on_startup=True,
+        # A collection can run for many minutes: the message must not be re-delivered meanwhile.
+        broker_transport_options={"visibility_timeout": 6 * 3600},
+        beat_schedule=schedule(settings),
+        timezone="UTC",
+    )
+    return app
+
+
+celery = make_celery(load_settings())

@@ -1,0 +1,136 @@
+"""Collecting a source now: download its current file if it changed, then import it."""
+
+from __future__ import annotations
+
+import logging
+import shutil
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+
+from app.bootstrap import Services
+from data.use_cases.imports import RunReport
+from workers import imports
+from workers.http import Download, Fetcher
+
+log = logging.getLogger(__name__)
+
+SCRYFALL_BULK = "https://api.scryfall.com/bulk-data/default-cards"
+MTGJSON_BASE = "https://mtgjson.com/api/v5/"
+CARDMARKET_GUIDE = "https://downloads.s3.cardmarket.com/productCatalog/priceGuide/price_guide_1.json"
+CARDKINGDOM_PRICELIST = "https://api.cardkingdom.com/api/v2/pricelist"
+
+
+def _conditional(services: Services, fetcher: Fetcher, source: str, url: str, name: str) -> Download | None:
+    last = services.runs.last_success(source) or {}
+    download = fetcher.download(url, name, last.get("etag"), last.get("last_modified"))
+    if download is None:
+        services.runs.record(source, "unchanged", name, last.get("etag"), last.get("last_modified"))
+        log.info("%s: %s unchanged since the last run; nothing downloaded", source, url)
+    return download
+
+
+def collect_scryfall(services: Services, fetcher: Fetcher) -> RunReport | None:
+    """default_cards from the bulk-data API: the current .jsonl.gz, or the legacy JSON array."""
+    descriptor = fetcher.json("GET", SCRYFALL_BULK)
+    url = descriptor.get("jsonl_download_uri") or descriptor.get("download_uri")
+    if not url:
+        raise ValueError(f"Scryfall bulk descriptor without a download URI: {sorted(descriptor)}")
+    name = url.rsplit("/", 1)[-1]
+    last = services.runs.last_success("scryfall") or {}
+    if last.get("file_name") == name:  # Scryfall names each file by its timestamp
+        services.runs.record("scryfall", "unchanged", name, None, None)
+        return None
+    download = fetcher.download(url, name)
+    updated = datetime.fromisoformat(descriptor["updated_at"]) if descriptor.get("updated_at") else None
+    report = imports.import_scryfall(services, download.path, as_of=updated)
+    _forget(download)
+    return report
+
+
+def collect_mtgjson(services: Services, fetcher: Fetcher) -> RunReport | None:
+    """AllPricesToday, with AllIdentifiers to map uuids (re-downloaded only when it changed)."""
+    identifiers = fetcher.directory / "AllIdentifiers.json.xz"
+    fetched = _conditional(services, fetcher, "mtgjson-identifiers", MTGJSON_BASE + "AllIdentifiers.json.xz",
+                           identifiers.name)  # fmt: skip
+    if fetched is not None:
+        services.runs.record("mtgjson-identifiers", "succeeded", identifiers.name, fetched.etag, fetched.last_modified)
+    prices = _conditional(
+        services, fetcher, "mtgjson", MTGJSON_BASE + "AllPricesToday.json.xz", "AllPricesToday.json.xz"
+    )
+    if prices is None:
+        return None
+    return _with_validators(services, prices, lambda: imports.import_mtgjson(services, prices.path, [identifiers]))
+
+
+def collect_cardmarket(services: Services, fetcher: Fetcher) -> RunReport | None:
+    download = _conditional(services, fetcher, "cardmarket", CARDMARKET_GUIDE, "price_guide_1.json")
+    if download is None:
+        return None
+    return _with_validators(services, download, lambda: imports.import_cardmarket(services, download.path))
+
+
+def collect_cardkingdom(services: Services, fetcher: Fetcher) -> RunReport | None:
+    download = _conditional(services, fetcher, "cardkingdom", CARDKINGDOM_PRICELIST, "cardkingdom-pricelist.json")
+    if download is None:
+        return None
+    unwrap_html(download.path)
+    return _with_validators(services, download, lambda: imports.import_cardkingdom(services, download.path))
+
+
+def _with_validators(services: Services, download: Download, run: Callable[[], RunReport]) -> RunReport:
+    """Import, then keep the response's validators on the run for the next conditional GET."""
+    report = run()
+    services.runs.set_validators(report.run_id, download.etag, download.last_modified)
+    return report
+
+
+def _forget(download: Download) -> None:
+    """Scryfall files are named by date: keep only the newest one on disk."""
+    for old in download.path.parent.glob("default-cards-*"):
+        if old != download.path:
+            old.unlink(missing_ok=True)
+
+
+def unwrap_html(path: Path) -> None:
+    """Card Kingdom sometimes wraps its JSON in <html><head></head><body>...</body></html>:
+    cut the wrapper off, streaming, whatever the file size."""
+    with open(path, "rb") as handle:
+        head = handle.read(4096)
+        if not head.lstrip().lower().startswith(b"<html"):
+            return
+        start = head.index(b"{")
+        handle.seek(0, 2)
+        size = handle.tell()
+        handle.seek(max(0, size - 4096))
+        tail = handle.read()
+        end = size - len(tail) + tail.rindex(b"}") + 1
+        handle.seek(start)
+        with open(path.with_name(path.name + ".json"), "wb") as out:
+            remaining = end - start
+            while remaining:
+                chunk = handle.read(min(1 << 20, remaining))
+                out.write(chunk)
+                remaining -= len(chunk)
+    shutil.move(path.with_name(path.name + ".json"), path)
+
+
+COLLECTORS: dict[str, Callable[[Services, Fetcher], RunReport | None]] = {
+    "scryfall": collect_scryfall,
+    "mtgjson": collect_mtgjson,
+    "cardmarket": collect_cardmarket,
+    "cardkingdom": collect_cardkingdom,
+}
+
+
+def collect(services: Services, source: str, fetcher: Fetcher | None = None) -> RunReport | None:
+    """Download and import one source now; None when its file had not changed."""
+    if source not in COLLECTORS:
+        raise ValueError(f"unknown source {source!r}; use one of {', '.join(COLLECTORS)}")
+    own = fetcher is None
+    fetcher = fetcher or Fetcher(services.settings.data_dir / "downloads" / source)
+    try:
+        return COLLECTORS[source](services, fetcher)
+    finally:
+        if own:
+            fetcher.close()
