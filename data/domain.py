@@ -217,7 +217,7 @@ class Card:
     id: int | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # not frozen: millions are built per import, and frozen init is slow
 class PriceSnapshot:
     """One observed price of one variant at one time. Absent tiers are None, never zero."""
 
@@ -283,7 +283,7 @@ class IdentityKind(enum.StrEnum):
     TCGPLAYER_ETCHED_PRODUCT_ID = "tcgplayer_etched_product_id"
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class PriceObservation:
     """A price as a provider states it: the printing by the provider's identity, the
     marketplace by slug. The ingest path resolves both to ids."""

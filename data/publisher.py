@@ -29,10 +29,11 @@ def card_channel(card_id: int) -> str:
 def card_updates(snapshots: Iterable[PriceSnapshot]) -> dict[int, dict[str, Any]]:
     """Per card, the newest price of each variant among these snapshots."""
     newest: dict[tuple, PriceSnapshot] = {}
-    for snapshot in snapshots:
-        kept = newest.get(snapshot.variant_key)
+    for snapshot in snapshots:  # a hot loop on big imports: plain attribute reads
+        key = (snapshot.card_id, snapshot.marketplace_id, snapshot.condition, snapshot.finish, snapshot.language)
+        kept = newest.get(key)
         if kept is None or snapshot.time >= kept.time:
-            newest[snapshot.variant_key] = snapshot
+            newest[key] = snapshot
     updates: dict[int, dict[str, Any]] = {}
     for snapshot in newest.values():
         update = updates.setdefault(snapshot.card_id, {"card_id": snapshot.card_id, "price_data": {"variants": []}})

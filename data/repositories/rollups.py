@@ -11,6 +11,7 @@ idempotent and may be repeated at will.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import cached_property
@@ -22,6 +23,7 @@ from data.repositories.prices import BUCKET_ORIGIN
 
 ORIGIN = datetime(2000, 1, 3, tzinfo=UTC)
 RETENTION = timedelta(days=730)
+MAX_RANGES = 8
 
 
 @dataclass(frozen=True)
@@ -61,8 +63,12 @@ def floor_to_bucket(moment: datetime, width: timedelta) -> datetime:
     return moment - (moment - ORIGIN) % width
 
 
-def bucket_ranges(times: Iterable[datetime], width: timedelta) -> list[tuple[datetime, datetime]]:
-    """The buckets holding `times`, merged into contiguous [start, end) ranges."""
+def bucket_ranges(
+    times: Iterable[datetime], width: timedelta, most: int = MAX_RANGES
+) -> list[tuple[datetime, datetime]]:
+    """The buckets holding `times`, merged into contiguous [start, end) ranges; more than
+    `most` ranges become one window from the first to the last (rebuilding a bucket that
+    nothing touched is wasted work, never wrong, and one scan beats hundreds of statements)."""
     buckets = sorted({floor_to_bucket(moment, width) for moment in times})
     ranges: list[tuple[datetime, datetime]] = []
     for bucket in buckets:
@@ -70,6 +76,8 @@ def bucket_ranges(times: Iterable[datetime], width: timedelta) -> list[tuple[dat
             ranges[-1] = (ranges[-1][0], bucket + width)
         else:
             ranges.append((bucket, bucket + width))
+    if len(ranges) > most:
+        return [(ranges[0][0], ranges[-1][1])]
     return ranges
 
 
@@ -142,6 +150,15 @@ class RollupRepository:
                         {"name": rollup.name, "start": start, "end": end},
                     )
             return
+        # The per-card rollup and the market ones are rebuilt side by side, each in a
+        # transaction of its own: the work is all in the server, which has cores to spare.
+        per_card = [item for item in work if item[0].per_card]
+        market = [item for item in work if not item[0].per_card]
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            for done in [pool.submit(self._recompute, part) for part in (per_card, market) if part]:
+                done.result()
+
+    def _recompute(self, work: list[tuple[Rollup, datetime, datetime | None, list[int] | None]]) -> None:
         with self.engine.begin() as conn:
             for name in sorted({rollup.name for rollup, *_ in work}):  # one order: no deadlock
                 _lock(conn, name)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -70,6 +71,7 @@ class _Run:
     examples: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
     times: set[datetime] = field(default_factory=set)
     card_ids: set[int] = field(default_factory=set)
+    pending: Future | None = None
 
     def reject(self, reason: str, example: str) -> None:
         self.totals.rejected += 1
@@ -113,25 +115,29 @@ class ImportPrices:
         run = _Run(self.runs.start(source, file_name, file_date, etag, last_modified))
         cards: list[Card] = []
         prices: list[PriceObservation] = []
-        try:
-            for item in items:
-                if isinstance(item, PriceObservation):
-                    prices.append(item)
-                    if len(prices) >= self.batch_size:
-                        self._flush(run, cards, prices, progress)
-                elif isinstance(item, Card):
-                    cards.append(item)
-                    if len(cards) >= CARD_BATCH:
-                        self._flush_cards(run, cards)
-                else:
-                    run.reject(item.reason, item.position)
-            self._flush(run, cards, prices, progress)
-        except Exception as exc:
-            self._settle(run, source)
-            run.close()
-            self.runs.finish(run.run_id, "failed", run.totals, str(exc))
-            log.error("%s: run %d failed: %s", source, run.run_id, exc)
-            raise
+        # One batch is written (the database working) while the next one is parsed.
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-writer") as writer:
+            try:
+                for item in items:
+                    if isinstance(item, PriceObservation):
+                        prices.append(item)
+                        if len(prices) >= self.batch_size:
+                            self._flush(run, cards, prices, writer, progress)
+                    elif isinstance(item, Card):
+                        cards.append(item)
+                        if len(cards) >= CARD_BATCH:
+                            self._flush_cards(run, cards)
+                    else:
+                        run.reject(item.reason, item.position)
+                self._flush(run, cards, prices, writer, progress)
+                self._written(run)
+            except Exception as exc:
+                self._written(run, failing=True)
+                self._settle(run, source)
+                run.close()
+                self.runs.finish(run.run_id, "failed", run.totals, str(exc))
+                log.error("%s: run %d failed: %s", source, run.run_id, exc)
+                raise
         self._settle(run, source)
         run.close()
         self.runs.finish(run.run_id, "succeeded", run.totals)
@@ -147,21 +153,35 @@ class ImportPrices:
         run: _Run,
         cards: list[Card],
         prices: list[PriceObservation],
+        writer: ThreadPoolExecutor,
         progress: Callable[[int], None] | None,
     ) -> None:
         self._flush_cards(run, cards)  # a file's printings are stored before its prices
         if not prices:
             return
         snapshots = self._resolve(run, prices)
-        result = self.ingest.write(snapshots)
+        self._written(run)  # at most one batch in flight
+        run.pending = writer.submit(self.ingest.write, snapshots)
+        if progress is not None:
+            progress(len(prices))
+        prices.clear()
+
+    def _written(self, run: _Run, failing: bool = False) -> None:
+        """Wait for the batch in flight and count it (its error, if any, is raised here)."""
+        pending, run.pending = run.pending, None
+        if pending is None:
+            return
+        try:
+            result = pending.result()
+        except Exception:
+            if failing:  # already failing for another reason: that one is reported
+                return
+            raise
         run.totals.inserted += result.inserted
         run.totals.updated += result.updated
         run.totals.unchanged += result.unchanged
         run.times |= result.times
         run.card_ids |= result.card_ids
-        if progress is not None:
-            progress(len(prices))
-        prices.clear()
 
     def _resolve(self, run: _Run, prices: list[PriceObservation]) -> list[PriceSnapshot]:
         keys: dict[IdentityKind, set[str]] = defaultdict(set)
