@@ -135,7 +135,7 @@ def beat() -> None:
 
 
 @main.command("collect")
-@click.argument("source", type=click.Choice(["scryfall", "mtgjson", "cardmarket", "cardkingdom"]))
+@click.argument("source", type=click.Choice(["scryfall", "mtgjson", "cardmarket", "cardkingdom", "tcgplayer"]))
 def collect_command(source: str) -> None:
     """Download a source's current file (if it changed) and import it now."""
     from workers.collect import collect

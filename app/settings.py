@@ -30,6 +30,9 @@ class Settings(BaseSettings):
     mtgjson_every_hours: float = Field(default=24, gt=0, validation_alias="CARDCHARTS_MTGJSON_EVERY_HOURS")
     cardmarket_every_hours: float = Field(default=24, gt=0, validation_alias="CARDCHARTS_CARDMARKET_EVERY_HOURS")
     cardkingdom_every_hours: float = Field(default=6, gt=0, validation_alias="CARDCHARTS_CARDKINGDOM_EVERY_HOURS")
+    tcgplayer_every_minutes: float = Field(default=30, gt=0, validation_alias="CARDCHARTS_TCGPLAYER_EVERY_MINUTES")
+    tcgplayer_public_key: str | None = Field(default=None, validation_alias="TCGPLAYER_PUBLIC_KEY")
+    tcgplayer_private_key: str | None = Field(default=None, validation_alias="TCGPLAYER_PRIVATE_KEY")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         default="INFO", validation_alias="CARDCHARTS_LOG_LEVEL"
     )
@@ -64,7 +67,11 @@ class Settings(BaseSettings):
 
     @property
     def enabled_sources(self) -> list[str]:
-        return [name for name in self.sources.split(",") if name]
+        """The configured sources, and TCGplayer whenever its API credentials are set."""
+        names = [name for name in self.sources.split(",") if name]
+        if self.tcgplayer_public_key and self.tcgplayer_private_key and "tcgplayer" not in names:
+            names.append("tcgplayer")
+        return names
 
     @property
     def celery_broker_url(self) -> str:

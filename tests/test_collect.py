@@ -108,3 +108,61 @@ def test_celery_schedule_and_task_settings():
         "retention": 24,
     }  # fmt: skip
     assert collect_source.retry_jitter and collect_source.max_retries == 5
+
+
+def test_tcgplayer_sku_prices_by_condition_language_and_printing(services, tmp_path):
+    from workers.imports import import_scryfall
+
+    import_scryfall(services, FIXTURES / "scryfall-cards-2025-11-01.jsonl.gz")
+    consider = services.cards.get_by_scryfall_id("a211d505-4d40-4914-a9da-220770d6ddbc")
+    product = consider.tcgplayer_product_id  # 246015, the real productId
+    skus = [
+        {"skuId": 5001, "productId": product, "languageId": 1, "printingId": 1, "conditionId": 1},
+        {"skuId": 5002, "productId": product, "languageId": 1, "printingId": 1, "conditionId": 2},
+        {"skuId": 5003, "productId": product, "languageId": 7, "printingId": 2, "conditionId": 1},
+        {"skuId": 5004, "productId": product, "languageId": 1, "printingId": 1, "conditionId": 6},
+        {"skuId": 5005, "productId": product, "languageId": 1, "printingId": 1, "conditionId": 3},
+    ]
+    prices = [
+        {"skuId": 5001, "lowPrice": 0.25, "lowestShipping": 0.99, "lowestListingPrice": 0.25, "marketPrice": 0.36,
+         "directLowPrice": None},
+        {"skuId": 5002, "lowPrice": 0.2, "lowestShipping": 0.99, "lowestListingPrice": 0.2, "marketPrice": None,
+         "directLowPrice": None},
+        {"skuId": 5003, "lowPrice": 1.5, "lowestShipping": 0, "lowestListingPrice": 1.5, "marketPrice": 2.1,
+         "directLowPrice": None},
+        {"skuId": 5004, "lowPrice": 9.0, "lowestShipping": 0, "lowestListingPrice": 9.0, "marketPrice": 9.0,
+         "directLowPrice": None},
+        {"skuId": 5005, "lowPrice": None, "lowestShipping": 0, "lowestListingPrice": None, "marketPrice": None,
+         "directLowPrice": None},
+    ]  # fmt: skip
+    wrap = lambda results: {"totalItems": len(results), "success": True, "errors": [], "results": results}  # noqa: E731
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        path = request.url.path
+        if path == "/token":
+            assert b"grant_type=client_credentials" in request.content
+            return httpx.Response(200, json={"access_token": "tok", "token_type": "bearer", "expires_in": 1209599})
+        assert request.headers["Authorization"] == "bearer tok"
+        if path.startswith("/v1.39.0/catalog/products/"):
+            ids = [int(i) for i in path.rsplit("/", 1)[1].split(",")]
+            found = [{"productId": i, "skus": [s for s in skus if s["productId"] == i]} for i in ids if i == product]
+            return httpx.Response(200, json=wrap(found)) if found else httpx.Response(404, json=wrap([]))
+        if path.startswith("/v1.39.0/pricing/sku/"):
+            ids = {int(i) for i in path.rsplit("/", 1)[1].split(",")}
+            return httpx.Response(200, json=wrap([p for p in prices if p["skuId"] in ids]))
+        return httpx.Response(404)
+
+    services.settings = services.settings.model_copy(
+        update={"tcgplayer_public_key": "public", "tcgplayer_private_key": "private"}
+    )
+    fetcher = Fetcher(tmp_path, httpx.MockTransport(answer), sleep=lambda s: None)
+    report = collect(services, "tcgplayer", fetcher)
+    assert (report.totals.inserted, report.totals.rejected) == (3, 1)
+    latest = {(r["condition"], r["language"], r["finish"]): (str(r["price"]), str(r["low"]), str(r["market"]))
+              for r in services.prices.latest(consider.id) if r["marketplace_id"] == services.marketplaces.by_slug(
+                  "tcgplayer").id and r["time"] == services.runs.get(report.run_id)["file_date"]}  # fmt: skip
+    assert latest == {
+        ("NEAR_MINT", "English", "nonfoil"): ("0.36", "0.25", "0.36"),
+        ("LIGHTLY_PLAYED", "English", "nonfoil"): ("0.20", "0.20", "None"),
+        ("NEAR_MINT", "Japanese", "foil"): ("2.10", "1.50", "2.10"),
+    }

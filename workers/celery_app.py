@@ -21,6 +21,7 @@ def schedule(settings: Settings) -> dict:
         "mtgjson": settings.mtgjson_every_hours,
         "cardmarket": settings.cardmarket_every_hours,
         "cardkingdom": settings.cardkingdom_every_hours,
+        "tcgplayer": settings.tcgplayer_every_minutes / 60,
     }
     entries = {
         f"collect-{source}": {

@@ -5,13 +5,14 @@ from __future__ import annotations
 import logging
 import shutil
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 from app.bootstrap import Services
 from data.use_cases.imports import RunReport
 from workers import imports
 from workers.http import Download, Fetcher
+from workers.sources import tcgplayer
 
 log = logging.getLogger(__name__)
 
@@ -78,6 +79,17 @@ def collect_cardkingdom(services: Services, fetcher: Fetcher) -> RunReport | Non
     return _with_validators(services, download, lambda: imports.import_cardkingdom(services, download.path))
 
 
+def collect_tcgplayer(services: Services, fetcher: Fetcher) -> RunReport | None:
+    """SKU prices (condition, language, printing) of every catalogued TCGplayer product."""
+    settings = services.settings
+    if not (settings.tcgplayer_public_key and settings.tcgplayer_private_key):
+        raise ValueError("TCGplayer needs TCGPLAYER_PUBLIC_KEY and TCGPLAYER_PRIVATE_KEY")
+    client = tcgplayer.TcgplayerClient(fetcher, settings.tcgplayer_public_key, settings.tcgplayer_private_key)
+    products = services.cards.tcgplayer_products()
+    moment = datetime.now(UTC).replace(second=0, microsecond=0)
+    return services.imports(tcgplayer.SOURCE, tcgplayer.read(client, products, moment), file_date=moment)
+
+
 def _with_validators(services: Services, download: Download, run: Callable[[], RunReport]) -> RunReport:
     """Import, then keep the response's validators on the run for the next conditional GET."""
     report = run()
@@ -120,6 +132,7 @@ COLLECTORS: dict[str, Callable[[Services, Fetcher], RunReport | None]] = {
     "mtgjson": collect_mtgjson,
     "cardmarket": collect_cardmarket,
     "cardkingdom": collect_cardkingdom,
+    "tcgplayer": collect_tcgplayer,
 }
 
 

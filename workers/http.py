@@ -53,7 +53,8 @@ class Fetcher:
             self.sleep(wait)
         self._last[host] = time.monotonic()
 
-    def _send(self, method: str, url: str, stream: bool = False, **kwargs: Any) -> httpx.Response:
+    def request(self, method: str, url: str, stream: bool = False, **kwargs: Any) -> httpx.Response:
+        """One request, paced for its host, retried after a 429 as the provider asks."""
         for attempt in range(MAX_429_RETRIES + 1):
             self._pace(url)
             request = self.client.build_request(method, url, **kwargs)
@@ -68,7 +69,7 @@ class Fetcher:
         raise AssertionError("unreachable")
 
     def json(self, method: str, url: str, **kwargs: Any) -> Any:
-        response = self._send(method, url, **kwargs)
+        response = self.request(method, url, **kwargs)
         response.raise_for_status()
         return response.json()
 
@@ -83,7 +84,7 @@ class Fetcher:
                 headers["If-None-Match"] = etag
             if last_modified:
                 headers["If-Modified-Since"] = last_modified
-        response = self._send("GET", url, stream=True, headers=headers, **kwargs)
+        response = self.request("GET", url, stream=True, headers=headers, **kwargs)
         try:
             if response.status_code == 304:
                 return None

@@ -143,6 +143,18 @@ class CardRepository:
                 )
             return linked
 
+    def tcgplayer_products(self) -> dict[int, bool]:
+        """Every TCGplayer productId in the catalog, mapped to whether it is an etched product."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                text(
+                    "SELECT tcgplayer_product_id, false FROM cards WHERE tcgplayer_product_id IS NOT NULL"
+                    " UNION SELECT tcgplayer_etched_product_id, true FROM cards"
+                    " WHERE tcgplayer_etched_product_id IS NOT NULL"
+                )
+            )
+            return dict(rows.all())
+
     def resolve(self, kind: IdentityKind, keys: Iterable[str]) -> dict[str, int]:
         """Provider keys -> card ids, for the keys the catalog knows."""
         wanted = sorted(set(keys))
