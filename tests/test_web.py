@@ -5,6 +5,7 @@ from __future__ import annotations
 from redis import Redis
 
 from app.server import create_app
+from tests.conftest import FIXTURES
 from tests.helpers import T0, add_cards, add_marketplaces, snap
 
 
@@ -41,4 +42,24 @@ def test_market_page_draws_the_index(dash_duo, services, scryfall_objects):
     assert index[0]["y"] == [3.0]
     assert index[0]["customdata"][0][0] == "3.0000"
     assert "3.0000" in dash_duo.find_element("#market-overview").text
+    assert dash_duo.get_logs() == []
+
+
+def test_market_page_shows_the_imported_scryfall_sample(dash_duo, services, scryfall_objects):
+    from decimal import Decimal
+
+    from workers.imports import import_scryfall
+
+    import_scryfall(services, FIXTURES / "scryfall-cards-2025-11-01.jsonl.gz")
+    usd = [Decimal(o["prices"][k]) for o in scryfall_objects for k in ("usd", "usd_foil", "usd_etched")
+           if o["prices"][k] is not None]  # fmt: skip
+    expected = round(sum(usd) / len(usd), 4)
+    dash_duo.start_server(create_app(services))
+    dash_duo.wait_for_contains_text("#market-overview", "Printings tracked", timeout=15)
+    figure = dash_duo.driver.execute_script("return document.querySelector('#market-index-graph .js-plotly-plot').data")
+    index = next(trace for trace in figure if trace["name"].startswith("Market index"))
+    assert index["customdata"] == [[str(expected), len(usd)]]
+    assert "2025-11-01" in index["x"][0]
+    overview = dash_duo.find_element("#market-overview").text
+    assert "461" in overview and str(expected) in overview
     assert dash_duo.get_logs() == []
