@@ -8,6 +8,7 @@ never an interpolated value.
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Any
 
 import plotly.graph_objects as go
@@ -49,42 +50,39 @@ def market_index_figure(index: dict[str, Any], scheme: str = "light") -> go.Figu
     if not index["time"]:
         return _empty(figure)
     times = index["time"]
-    figure.add_trace(
-        go.Scatter(
-            x=times,
-            y=[_number(v) for v in index["high"]],
-            name="High",
-            mode="lines",
-            line={"width": 0},
-            hoverinfo="skip",
-            showlegend=False,
-            connectgaps=False,
-        )
-    )
-    figure.add_trace(
-        go.Scatter(
-            x=times,
-            y=[_number(v) for v in index["low"]],
-            name="Low-high range",
-            mode="lines",
-            line={"width": 0},
-            fill="tonexty",
-            fillcolor="rgba(99, 110, 250, 0.15)",
-            hoverinfo="skip",
-            connectgaps=False,
-        )
-    )
+    if any(value is not None for value in index["high"] + index["low"]):
+        figure.add_trace(
+            go.Scatter(
+                x=times, y=[_number(v) for v in index["high"]], name="High", mode="lines",
+                line={"width": 0}, hoverinfo="skip", showlegend=False, connectgaps=False,
+            )
+        )  # fmt: skip
+        figure.add_trace(
+            go.Scatter(
+                x=times, y=[_number(v) for v in index["low"]], name="Low-high range", mode="lines",
+                line={"width": 0}, fill="tonexty", fillcolor="rgba(99, 110, 250, 0.15)",
+                hoverinfo="skip", connectgaps=False,
+            )
+        )  # fmt: skip
     figure.add_trace(
         go.Scatter(
             x=times,
             y=[_number(v) for v in index["price"]],
             customdata=list(zip(index["price"], index["samples"], strict=True)),
             name=f"Market index ({index['resolution'].lower()})",
-            mode="lines",
+            # Markers too: a lone point (a single import, a gap on each side) stays visible.
+            mode="lines+markers",
+            marker={"size": 5},
             connectgaps=False,
             hovertemplate="%{x}<br>Mean %{customdata[0]} "
             + index["currency"]
             + "<br>%{customdata[1]} prices<extra></extra>",
         )
     )
+    if len(times) == 1:  # otherwise the axis zooms to a millisecond around the point
+        figure.update_xaxes(range=[_shift(times[0], -1), _shift(times[0], 1)])
     return figure
+
+
+def _shift(moment: str, days: int) -> str:
+    return (datetime.fromisoformat(moment) + timedelta(days=days)).isoformat()
