@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
@@ -217,13 +217,11 @@ class Card:
     id: int | None = None
 
 
-@dataclass(slots=True)  # not frozen: millions are built per import, and frozen init is slow
-class PriceSnapshot:
-    """One observed price of one variant at one time. Absent tiers are None, never zero."""
+@dataclass(slots=True, kw_only=True)  # not frozen: millions are built per import, and frozen init is slow
+class PricePoint:
+    """A price of one variant at one time. Absent tiers are None, never zero."""
 
     time: datetime
-    card_id: int
-    marketplace_id: int
     price: Decimal
     currency: str
     condition: Condition = Condition.NEAR_MINT
@@ -235,6 +233,14 @@ class PriceSnapshot:
     price_market: Decimal | None = None
     num_listings: int | None = None
     total_quantity: int | None = None
+
+
+@dataclass(slots=True, kw_only=True)
+class PriceSnapshot(PricePoint):
+    """A price point of a stored printing on a stored marketplace, ready to be written."""
+
+    card_id: int
+    marketplace_id: int
     source_run_id: int | None = None
 
     def __post_init__(self) -> None:
@@ -283,26 +289,21 @@ class IdentityKind(enum.StrEnum):
     TCGPLAYER_ETCHED_PRODUCT_ID = "tcgplayer_etched_product_id"
 
 
-@dataclass(slots=True)
-class PriceObservation:
+@dataclass(slots=True, kw_only=True)
+class PriceObservation(PricePoint):
     """A price as a provider states it: the printing by the provider's identity, the
     marketplace by slug. The ingest path resolves both to ids."""
 
     identity: IdentityKind
     key: str
     marketplace: str
-    time: datetime
-    price: Decimal
-    currency: str
-    condition: Condition = Condition.NEAR_MINT
-    language: Language = Language.ENGLISH
-    finish: Finish = Finish.NONFOIL
-    price_low: Decimal | None = None
-    price_mid: Decimal | None = None
-    price_high: Decimal | None = None
-    price_market: Decimal | None = None
-    num_listings: int | None = None
-    total_quantity: int | None = None
+
+    def point(self) -> dict[str, object]:
+        """The price point's own fields, to build the snapshot it resolves to."""
+        return {name: getattr(self, name) for name in POINT_FIELDS}
+
+
+POINT_FIELDS = tuple(f.name for f in fields(PricePoint))
 
 
 @dataclass(frozen=True)

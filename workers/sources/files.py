@@ -71,26 +71,27 @@ def _where(path: Path, stream: _Counting) -> str:
     return f"{path} near byte {stream.position:,} of the decompressed data"
 
 
+@contextmanager
+def _parsing(path: Path, stream: _Counting) -> Iterator[None]:
+    """Parse errors as MalformedInput naming the file and the position."""
+    try:
+        yield
+    except ijson.JSONError as exc:
+        raise MalformedInput(f"{_where(path, stream)}: malformed JSON: {exc}") from exc
+    except (EOFError, OSError, lzma.LZMAError) as exc:
+        raise MalformedInput(f"{_where(path, stream)}: truncated file: {exc}") from exc
+
+
 def json_items(path: Path, prefix: str) -> Iterator[Any]:
     """Each element of the JSON array at `prefix` (ijson syntax, e.g. 'data.item')."""
-    with open_stream(path) as stream:
-        try:
-            yield from ijson.items(stream, prefix, use_float=False)
-        except ijson.JSONError as exc:
-            raise MalformedInput(f"{_where(path, stream)}: malformed JSON: {exc}") from exc
-        except (EOFError, OSError, lzma.LZMAError) as exc:
-            raise MalformedInput(f"{_where(path, stream)}: truncated file: {exc}") from exc
+    with open_stream(path) as stream, _parsing(path, stream):
+        yield from ijson.items(stream, prefix, use_float=False)
 
 
 def json_kvitems(path: Path, prefix: str) -> Iterator[tuple[str, Any]]:
     """Each (key, value) of the JSON object at `prefix`."""
-    with open_stream(path) as stream:
-        try:
-            yield from ijson.kvitems(stream, prefix, use_float=False)
-        except ijson.JSONError as exc:
-            raise MalformedInput(f"{_where(path, stream)}: malformed JSON: {exc}") from exc
-        except (EOFError, OSError, lzma.LZMAError) as exc:
-            raise MalformedInput(f"{_where(path, stream)}: truncated file: {exc}") from exc
+    with open_stream(path) as stream, _parsing(path, stream):
+        yield from ijson.kvitems(stream, prefix, use_float=False)
 
 
 def json_value(path: Path, prefix: str) -> Any:
@@ -106,20 +107,14 @@ def json_lines_or_array(path: Path) -> Iterator[tuple[str, Any]]:
         reader = io.BufferedReader(stream, buffer_size=1 << 20)
         first = reader.peek(64).lstrip()[:1]
         if first == b"[":
-            try:
+            with _parsing(path, stream):
                 for index, obj in enumerate(ijson.items(reader, "item", use_float=False)):
                     yield f"{path} item {index + 1}", obj
-            except ijson.JSONError as exc:
-                raise MalformedInput(f"{_where(path, stream)}: malformed JSON: {exc}") from exc
-            except (EOFError, OSError, lzma.LZMAError) as exc:
-                raise MalformedInput(f"{_where(path, stream)}: truncated file: {exc}") from exc
             return
-        try:
+        with _parsing(path, stream):
             for number, line in enumerate(reader, start=1):
                 if line.strip():
                     try:
                         yield f"{path} line {number}", json.loads(line)
                     except json.JSONDecodeError as exc:
                         raise MalformedInput(f"{path} line {number}: malformed JSON: {exc}") from exc
-        except (EOFError, OSError, lzma.LZMAError) as exc:
-            raise MalformedInput(f"{_where(path, stream)}: truncated file: {exc}") from exc
