@@ -25,7 +25,6 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
-import psutil
 import psycopg
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -33,6 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.foundation import ADMIN_URL, copy_ceiling
 from data.domain import Finish, PriceSnapshot
 from migrations import runner
+from tests.helpers import watch_peak_rss
 
 DAYS = 90
 # per uuid and day: (provider, side, finish) price points
@@ -82,19 +82,6 @@ def write_files(folder: Path, cards: int) -> tuple[Path, Path, int]:
         )
     )
     return prices, identifiers, points
-
-
-def watch_peak_rss(process: subprocess.Popen, every: float = 0.02) -> float:
-    """The child's own peak resident memory in MB, sampled until it exits. (getrusage's
-    RUSAGE_CHILDREN would also count the parent's pages the child held before exec.)"""
-    watched, peak = psutil.Process(process.pid), 0
-    while process.poll() is None:
-        try:
-            peak = max(peak, watched.memory_info().rss)
-        except psutil.NoSuchProcess:
-            break
-        time.sleep(every)
-    return peak / 2**20
 
 
 def main() -> None:

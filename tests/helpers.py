@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import subprocess
+import time
 from datetime import UTC, datetime
 from decimal import Decimal
+
+import psutil
 
 from app.bootstrap import Services
 from data.domain import Condition, Finish, Language, Marketplace, MarketplaceKind, PriceSnapshot
@@ -50,3 +54,16 @@ def snap(
         finish=finish,
         **{k: (Decimal(v) if isinstance(v, str) else v) for k, v in tiers.items()},
     )
+
+
+def watch_peak_rss(process: subprocess.Popen, every: float = 0.02) -> float:
+    """A child's own peak resident memory in MB, sampled until it exits. (getrusage's
+    RUSAGE_CHILDREN would also count the parent's pages the child held before exec.)"""
+    watched, peak = psutil.Process(process.pid), 0
+    while process.poll() is None:
+        try:
+            peak = max(peak, watched.memory_info().rss)
+        except psutil.NoSuchProcess:
+            break
+        time.sleep(every)
+    return peak / 2**20

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import resource
 import signal
 import subprocess
 import sys
@@ -17,7 +16,7 @@ from sqlalchemy import text
 
 from data.domain import UnknownReference
 from tests.conftest import FIXTURES
-from tests.helpers import T0, add_cards, add_marketplaces, snap
+from tests.helpers import T0, add_cards, add_marketplaces, snap, watch_peak_rss
 from workers.imports import import_scryfall
 
 PROVIDERS = ("tcgplayer", "cardkingdom", "cardmarket", "manapool")
@@ -87,9 +86,9 @@ def test_large_file_imports_in_bounded_memory(services, big_mtgjson):
     size = (big_mtgjson / "AllPrices.json").stat().st_size
     process = _cli(services, "import", "mtgjson", str(big_mtgjson / "AllPrices.json"),
                    "--identifiers", str(big_mtgjson / "AllIdentifiers.json"))  # fmt: skip
+    peak_mb = watch_peak_rss(process)
     out, err = process.communicate(timeout=600)
     assert process.returncode == 0, err
-    peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     print(f"\n{size / 2**20:.0f} MB file, peak RSS {peak_mb:.0f} MB\n{out}")
     assert f"rows inserted: {STORED:,}" in out
     assert f"rows rejected: {UNKNOWN * len(PROVIDERS) * 2 * DAYS:,}" in out
