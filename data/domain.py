@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
@@ -297,13 +297,6 @@ class PriceObservation(PricePoint):
     identity: IdentityKind
     key: str
     marketplace: str
-
-    def point(self) -> dict[str, object]:
-        """The price point's own fields, to build the snapshot it resolves to."""
-        return {name: getattr(self, name) for name in POINT_FIELDS}
-
-
-POINT_FIELDS = tuple(f.name for f in fields(PricePoint))
 
 
 @dataclass(frozen=True)

@@ -196,8 +196,19 @@ class ImportPrices:
                 continue
             try:
                 snapshots.append(
-                    PriceSnapshot(
-                        **observation.point(),
+                    PriceSnapshot(  # fields spelled out: this runs millions of times per import
+                        time=observation.time,
+                        price=observation.price,
+                        currency=observation.currency,
+                        condition=observation.condition,
+                        language=observation.language,
+                        finish=observation.finish,
+                        price_low=observation.price_low,
+                        price_mid=observation.price_mid,
+                        price_high=observation.price_high,
+                        price_market=observation.price_market,
+                        num_listings=observation.num_listings,
+                        total_quantity=observation.total_quantity,
                         card_id=card_id,
                         marketplace_id=self._marketplace_id(observation.marketplace),
                         source_run_id=run.run_id,
