@@ -22,6 +22,7 @@ from data.use_cases.cards import CardQueries
 from data.use_cases.imports import ImportPrices
 from data.use_cases.ingest import IngestPrices
 from data.use_cases.market import MarketQueries
+from data.use_cases.sources import SourceQueries
 
 
 @dataclass
@@ -38,6 +39,7 @@ class Services:
     runs: SourceRunRepository
     card_queries: CardQueries
     market_queries: MarketQueries
+    source_queries: SourceQueries
     ingest: IngestPrices
     imports: ImportPrices
 
@@ -49,6 +51,18 @@ class Services:
 def connect_redis(url: str) -> Redis:
     # Short timeouts: a dead Redis must cost a request milliseconds, not seconds.
     return Redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5, health_check_interval=30)
+
+
+def collection_intervals(settings: Settings) -> dict[str, timedelta]:
+    """How often each enabled source is collected (what 'stale' is measured against)."""
+    hours = {
+        "scryfall": settings.scryfall_every_hours,
+        "mtgjson": settings.mtgjson_every_hours,
+        "cardmarket": settings.cardmarket_every_hours,
+        "cardkingdom": settings.cardkingdom_every_hours,
+        "tcgplayer": settings.tcgplayer_every_minutes / 60,
+    }
+    return {source: timedelta(hours=hours[source]) for source in settings.enabled_sources}
 
 
 def bootstrap(settings: Settings) -> Services:
@@ -78,6 +92,7 @@ def bootstrap(settings: Settings) -> Services:
         runs=runs,
         card_queries=CardQueries(cards, prices, cache),
         market_queries=MarketQueries(market, cache),
+        source_queries=SourceQueries(runs, collection_intervals(settings)),
         ingest=ingest,
         imports=ImportPrices(cards, marketplaces, runs, ingest),
     )

@@ -11,8 +11,10 @@ import assets
 from app import health
 from app.bootstrap import Services
 from callbacks import market as market_callbacks
+from callbacks import sources as sources_callbacks
 from callbacks import theme as theme_callbacks
 from layouts import market as market_layout
+from layouts import sources as sources_layout
 from layouts.shell import shell
 
 ASSETS = Path(assets.__file__).resolve().parent  # a package, so that wheels carry it
@@ -34,8 +36,12 @@ def create_app(services: Services) -> dash.Dash:
         suppress_callback_exceptions=True,
     )
     dash.register_page("market", path="/", name="Market", title="Market · CardCharts", layout=market_layout.layout)
+    dash.register_page(
+        "sources", path="/sources", name="Sources", title="Sources · CardCharts", layout=sources_layout.layout
+    )
     app.layout = shell()
     theme_callbacks.register(app)
     market_callbacks.register(app, services.market_queries)
+    sources_callbacks.register(app, services.source_queries)
     health.register(server, services)
     return app

@@ -11,25 +11,19 @@ from datetime import timedelta
 
 from celery import Celery
 
+from app.bootstrap import collection_intervals
 from app.settings import Settings, load_settings
 
 
 def schedule(settings: Settings) -> dict:
     """Each enabled source on its own interval, plus retention once a day."""
-    every = {
-        "scryfall": settings.scryfall_every_hours,
-        "mtgjson": settings.mtgjson_every_hours,
-        "cardmarket": settings.cardmarket_every_hours,
-        "cardkingdom": settings.cardkingdom_every_hours,
-        "tcgplayer": settings.tcgplayer_every_minutes / 60,
-    }
     entries = {
         f"collect-{source}": {
             "task": "workers.tasks.collect_source",
-            "schedule": timedelta(hours=every[source]),
+            "schedule": every,
             "args": (source,),
         }
-        for source in settings.enabled_sources
+        for source, every in collection_intervals(settings).items()
     }
     entries["retention"] = {"task": "workers.tasks.apply_retention", "schedule": timedelta(days=1)}
     return entries

@@ -120,6 +120,18 @@ class SourceRunRepository:
             row = conn.execute(text("SELECT * FROM source_runs WHERE id = :id"), {"id": run_id}).mappings().first()
         return dict(row) if row else None
 
+    def latest_success_per_source(self) -> list[dict[str, Any]]:
+        """Each source's newest run that delivered its data (or found it unchanged)."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                text(
+                    "SELECT DISTINCT ON (source) * FROM source_runs"
+                    " WHERE status IN ('succeeded', 'unchanged')"
+                    " ORDER BY source, started_at DESC, id DESC"
+                )
+            ).mappings()
+            return [dict(row) for row in rows]
+
     def latest_per_source(self) -> list[dict[str, Any]]:
         """Each source's newest run, for freshness badges."""
         with self.engine.connect() as conn:

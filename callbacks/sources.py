@@ -1,0 +1,34 @@
+"""Sources page callbacks: the runs table, refreshed every minute."""
+
+from __future__ import annotations
+
+import logging
+
+from dash import Dash, Input, Output
+from sqlalchemy.exc import SQLAlchemyError
+
+from data.use_cases.sources import SourceQueries
+from layouts.market import status
+
+log = logging.getLogger(__name__)
+
+
+def register(app: Dash, sources: SourceQueries) -> None:
+    @app.callback(
+        Output("sources-grid", "rowData"),
+        Output("sources-status", "children"),
+        Input("sources-refresh", "n_intervals"),
+    )
+    def update_sources(_):
+        try:
+            rows = sources.status()
+        except SQLAlchemyError:
+            log.exception("sources page: database error")
+            return [], status("The database is unreachable; no runs can be shown.", "red", "Database error")
+        if not any(row["last_status"] for row in rows):
+            message = "No collection has run yet: `cardcharts collect scryfall`, or import a file."
+            return rows, status(message)
+        stale = [row["source"] for row in rows if row["freshness"] == "stale"]
+        if stale:
+            return rows, status(f"Stale: {', '.join(stale)}.", "orange", "Some data is old")
+        return rows, []
