@@ -90,7 +90,7 @@ def bootstrap(settings: Settings) -> Services:
         rollups=rollups,
         market=market,
         runs=runs,
-        card_queries=CardQueries(cards, prices, cache),
+        card_queries=CardQueries(cards, prices, marketplaces, cache),
         market_queries=MarketQueries(market, cache),
         source_queries=SourceQueries(runs, collection_intervals(settings)),
         ingest=ingest,

@@ -98,8 +98,10 @@ def run(host: str | None, port: int | None) -> None:
         os.environ["SECRET_KEY"] = secret
         resolved = resolved.model_copy(update={"secret_key": secret})
         # The collection worker and its scheduler run beside the web server and stop with it.
-        helpers = [subprocess.Popen([sys.executable, "-c", "from app.cli import main; main()", role])
-                   for role in ("worker", "beat")]  # fmt: skip
+        helpers = [
+            subprocess.Popen([sys.executable, "-c", "from app.cli import main; main()", role])
+            for role in ("worker", "beat")
+        ]
         try:
             serve(resolved, host or resolved.host, port or resolved.port)
         finally:

@@ -10,9 +10,11 @@ from flask import Flask
 import assets
 from app import health
 from app.bootstrap import Services
+from callbacks import card as card_callbacks
 from callbacks import market as market_callbacks
 from callbacks import sources as sources_callbacks
 from callbacks import theme as theme_callbacks
+from layouts import card as card_layout
 from layouts import market as market_layout
 from layouts import sources as sources_layout
 from layouts.shell import shell
@@ -36,6 +38,7 @@ def create_app(services: Services) -> dash.Dash:
         suppress_callback_exceptions=True,
     )
     dash.register_page("market", path="/", name="Market", title="Market · CardCharts", layout=market_layout.layout)
+    dash.register_page("card", path="/card", name="Card", title="Card · CardCharts", layout=card_layout.layout)
     dash.register_page(
         "sources", path="/sources", name="Sources", title="Sources · CardCharts", layout=sources_layout.layout
     )
@@ -43,5 +46,6 @@ def create_app(services: Services) -> dash.Dash:
     theme_callbacks.register(app)
     market_callbacks.register(app, services.market_queries)
     sources_callbacks.register(app, services.source_queries)
+    card_callbacks.register(app, services.card_queries)
     health.register(server, services)
     return app

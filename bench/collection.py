@@ -92,8 +92,10 @@ def main() -> None:
     folder = Path(tempfile.mkdtemp(prefix="cc-bench-mtgjson-"))
     started = time.perf_counter()
     prices, identifiers, points = write_files(folder, cards)
-    print(f"wrote {points:,} price points for {cards:,} printings ({prices.stat().st_size / 2**20:,.0f} MB)"
-          f" in {time.perf_counter() - started:.0f} s")  # fmt: skip
+    print(
+        f"wrote {points:,} price points for {cards:,} printings ({prices.stat().st_size / 2**20:,.0f} MB)"
+        f" in {time.perf_counter() - started:.0f} s"
+    )
 
     name = f"cardcharts_bench_{uuid.uuid4().hex[:8]}"
     with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
@@ -118,9 +120,17 @@ def main() -> None:
             )
         # The ceiling: the same number of rows, copied into an unindexed table.
         moment = datetime(2026, 8, 1, tzinfo=UTC)
-        rows = [PriceSnapshot(time=moment + timedelta(days=i % DAYS), card_id=1 + i % cards, marketplace_id=1,
-                              price=Decimal("1.23"), currency="USD", finish=Finish.NONFOIL)
-                for i in range(points)]  # fmt: skip
+        rows = [
+            PriceSnapshot(
+                time=moment + timedelta(days=i % DAYS),
+                card_id=1 + i % cards,
+                marketplace_id=1,
+                price=Decimal("1.23"),
+                currency="USD",
+                finish=Finish.NONFOIL,
+            )
+            for i in range(points)
+        ]
         with psycopg.connect(url) as conn:
             conn.execute("INSERT INTO marketplaces (slug, name, currency) VALUES ('bench', 'bench', 'USD')")
         ceiling = copy_ceiling(url, rows)
@@ -128,10 +138,21 @@ def main() -> None:
         env = {**os.environ, "DATABASE_URL": url, "REDIS_URL": redis.start(), "CARDCHARTS_LOG_LEVEL": "WARNING"}
         started = time.perf_counter()
         child = subprocess.Popen(
-            [sys.executable, "-c", "from app.cli import main; main()", "import", "mtgjson", str(prices),
-             "--identifiers", str(identifiers)],
-            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        )  # fmt: skip
+            [
+                sys.executable,
+                "-c",
+                "from app.cli import main; main()",
+                "import",
+                "mtgjson",
+                str(prices),
+                "--identifiers",
+                str(identifiers),
+            ],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         peak = watch_peak_rss(child)
         out, err = child.communicate()
         elapsed = time.perf_counter() - started

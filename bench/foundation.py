@@ -91,11 +91,17 @@ def make_rows(card_ids: list[int], markets: dict[str, int], total: int) -> list[
                 price = price.quantize(Decimal("0.01")) + Decimal("0.01")
                 rows.append(
                     PriceSnapshot(
-                        time=moment, card_id=card, marketplace_id=market, price=price,
-                        currency=currency, finish=finish, price_low=(price * Decimal("0.8")).quantize(
-                            Decimal("0.01")), price_market=price, num_listings=rng.randrange(0, 60),
+                        time=moment,
+                        card_id=card,
+                        marketplace_id=market,
+                        price=price,
+                        currency=currency,
+                        finish=finish,
+                        price_low=(price * Decimal("0.8")).quantize(Decimal("0.01")),
+                        price_market=price,
+                        num_listings=rng.randrange(0, 60),
                     )
-                )  # fmt: skip
+                )
     return rows
 
 
@@ -143,11 +149,16 @@ def main() -> None:
         }
         card_ids = list(
             services.cards.upsert_many(
-                Card(name=f"Benchmark printing {i}", set_code="bch", collector_number=str(i),
-                     scryfall_id=str(uuid.UUID(int=i + 1)), released_at=date(2026, 1, 1))
+                Card(
+                    name=f"Benchmark printing {i}",
+                    set_code="bch",
+                    collector_number=str(i),
+                    scryfall_id=str(uuid.UUID(int=i + 1)),
+                    released_at=date(2026, 1, 1),
+                )
                 for i in range(args.cards)
             ).values()
-        )  # fmt: skip
+        )
         print(f"database {name}: generating {args.rows:,} rows for {len(card_ids):,} printings ...")
         rows = make_rows(card_ids, markets, args.rows)
         span = (rows[-1].time - rows[0].time).days
@@ -172,8 +183,10 @@ def main() -> None:
         for start in range(0, len(ingest_rows), BATCH):
             services.ingest(ingest_rows[start : start + BATCH])
         ingest_rate = len(ingest_rows) / (time.perf_counter() - started)
-        print(f"  whole ingest path (upsert+rollups+cache)   {ingest_rate:12,.0f} rows/s  "
-              f"({ingest_rate / ceiling:.2f} of ceiling)")  # fmt: skip
+        print(
+            f"  whole ingest path (upsert+rollups+cache)   {ingest_rate:12,.0f} rows/s  "
+            f"({ingest_rate / ceiling:.2f} of ceiling)"
+        )
         reupsert = rows[-BATCH:]
         started = time.perf_counter()
         result = services.prices.bulk_upsert(reupsert)

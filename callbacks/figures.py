@@ -13,6 +13,8 @@ from typing import Any
 
 import plotly.graph_objects as go
 
+from data.domain import Condition, Language
+
 TEMPLATES = {"light": "plotly_white", "dark": "plotly_dark"}
 
 
@@ -53,17 +55,29 @@ def market_index_figure(index: dict[str, Any], scheme: str = "light") -> go.Figu
     if any(value is not None for value in index["high"] + index["low"]):
         figure.add_trace(
             go.Scatter(
-                x=times, y=[_number(v) for v in index["high"]], name="High", mode="lines",
-                line={"width": 0}, hoverinfo="skip", showlegend=False, connectgaps=False,
+                x=times,
+                y=[_number(v) for v in index["high"]],
+                name="High",
+                mode="lines",
+                line={"width": 0},
+                hoverinfo="skip",
+                showlegend=False,
+                connectgaps=False,
             )
-        )  # fmt: skip
+        )
         figure.add_trace(
             go.Scatter(
-                x=times, y=[_number(v) for v in index["low"]], name="Low-high range", mode="lines",
-                line={"width": 0}, fill="tonexty", fillcolor="rgba(99, 110, 250, 0.15)",
-                hoverinfo="skip", connectgaps=False,
+                x=times,
+                y=[_number(v) for v in index["low"]],
+                name="Low-high range",
+                mode="lines",
+                line={"width": 0},
+                fill="tonexty",
+                fillcolor="rgba(99, 110, 250, 0.15)",
+                hoverinfo="skip",
+                connectgaps=False,
             )
-        )  # fmt: skip
+        )
     figure.add_trace(
         go.Scatter(
             x=times,
@@ -86,3 +100,40 @@ def market_index_figure(index: dict[str, Any], scheme: str = "light") -> go.Figu
 
 def _shift(moment: str, days: int) -> str:
     return (datetime.fromisoformat(moment) + timedelta(days=days)).isoformat()
+
+
+def series_label(series: dict[str, Any], marketplaces: dict[str, dict[str, Any]]) -> str:
+    """'TCGplayer · foil · NM · en': where, which finish, which condition and language."""
+    market = marketplaces.get(str(series["marketplace_id"]), {}).get("name", f"market {series['marketplace_id']}")
+    condition = Condition(series["condition"]).code
+    language = Language(series["language"]).code
+    return f"{market} · {series['finish']} · {condition} · {language}"
+
+
+def card_history_figure(
+    history: dict[str, Any], marketplaces: dict[str, dict[str, Any]], scheme: str = "light"
+) -> go.Figure:
+    """One line per marketplace and variant; the hover names the source, the time and the exact price."""
+    currencies = sorted({series["currency"] for series in history["series"]})
+    figure = go.Figure(layout=_base_layout(scheme, f"Price ({', '.join(currencies) or 'no data'})"))
+    figure.update_layout(hovermode="closest")
+    if not history["series"]:
+        return _empty(figure)
+    for series in history["series"]:
+        label = series_label(series, marketplaces)
+        figure.add_trace(
+            go.Scatter(
+                x=series["time"],
+                y=[_number(v) for v in series["price"]],
+                customdata=[[price, series["currency"]] for price in series["price"]],
+                name=label,
+                mode="lines+markers",
+                marker={"size": 4},
+                connectgaps=False,
+                hovertemplate=f"{label}<br>%{{x}}<br>%{{customdata[0]}} %{{customdata[1]}}<extra></extra>",
+            )
+        )
+    times = [moment for series in history["series"] for moment in series["time"]]
+    if len(set(times)) == 1:
+        figure.update_xaxes(range=[_shift(times[0], -1), _shift(times[0], 1)])
+    return figure

@@ -7,7 +7,7 @@ from typing import Any
 import dash_mantine_components as dmc
 from dash import dcc, html
 
-from data.domain import CONDITION_CODES, LANGUAGE_CODES, RANGES, Finish
+from layouts.filters import CONDITIONS, CURRENCIES, FINISHES, LANGUAGES, range_control, select
 
 EMPTY_HELP = [
     "No prices are stored yet. Load real data with ",
@@ -16,10 +16,6 @@ EMPTY_HELP = [
     dmc.Code("cardcharts collect scryfall"),
     ", then reload this page.",
 ]
-
-
-def _select(id_: str, label: str, data: list[dict[str, str]], value: str) -> dmc.Select:
-    return dmc.Select(id=id_, label=label, data=data, value=value, allowDeselect=False, w=170)
 
 
 def layout(
@@ -31,43 +27,15 @@ def layout(
     **_: Any,
 ) -> html.Div:
     """The page for a URL; query parameters preselect the filters."""
-    all_option = [{"value": "all", "label": "All"}]
     return html.Div(
         [
             dmc.Group(
                 [
-                    dmc.SegmentedControl(
-                        id="market-range", data=list(RANGES), value=range if range in RANGES else "30d"
-                    ),
-                    _select(
-                        "market-currency",
-                        "Currency",
-                        [{"value": c, "label": c} for c in ("USD", "EUR")],
-                        currency,
-                    ),
-                    _select(
-                        "market-condition",
-                        "Condition",
-                        all_option
-                        + [
-                            {"value": code, "label": condition.value.replace("_", " ").title()}
-                            for condition, code in CONDITION_CODES.items()
-                        ],
-                        condition,
-                    ),
-                    _select(
-                        "market-finish",
-                        "Finish",
-                        all_option + [{"value": f.value, "label": f.value.title()} for f in Finish],
-                        finish,
-                    ),
-                    _select(
-                        "market-language",
-                        "Language",
-                        all_option
-                        + [{"value": code, "label": language.value} for language, code in LANGUAGE_CODES.items()],
-                        lang,
-                    ),
+                    range_control("market-range", range),
+                    select("market-currency", "Currency", CURRENCIES[:2], currency),
+                    select("market-condition", "Condition", CONDITIONS, condition),
+                    select("market-finish", "Finish", FINISHES, finish),
+                    select("market-language", "Language", LANGUAGES, lang),
                 ],
                 align="flex-end",
                 gap="md",

@@ -6,7 +6,7 @@ import dash
 import dash_mantine_components as dmc
 from dash import dcc, html
 
-NAVIGATION = (("Market", "/"), ("Sources", "/sources"))
+NAVIGATION = (("Market", "/"), ("Card", "/card"), ("Sources", "/sources"))
 
 
 def shell() -> dmc.MantineProvider:
@@ -15,6 +15,7 @@ def shell() -> dmc.MantineProvider:
         forceColorScheme="light",
         children=[
             dcc.Store(id="color-scheme", storage_type="local", data="light"),
+            dcc.Location(id="url", refresh="callback-nav"),
             dmc.AppShell(
                 header={"height": 56},
                 padding="md",

@@ -15,10 +15,16 @@ from workers.http import USER_AGENT, Fetcher
 SAMPLE = (FIXTURES / "scryfall-cards-2025-11-01.jsonl.gz").read_bytes()
 FILE_URL = "https://data.scryfall.io/default-cards/default-cards-20251101091712.jsonl.gz"
 DESCRIPTOR = {
-    "object": "bulk_data", "id": "e2ef41e3-5778-4bc2-af3f-78eca4dd9c23", "type": "default_cards",
-    "updated_at": "2025-11-01T09:17:12.53+00:00", "uri": "https://api.scryfall.com/bulk-data/e2ef41e3",
-    "name": "Default Cards", "description": "...", "jsonl_download_uri": FILE_URL, "compressed_size": len(SAMPLE),
-}  # fmt: skip
+    "object": "bulk_data",
+    "id": "e2ef41e3-5778-4bc2-af3f-78eca4dd9c23",
+    "type": "default_cards",
+    "updated_at": "2025-11-01T09:17:12.53+00:00",
+    "uri": "https://api.scryfall.com/bulk-data/e2ef41e3",
+    "name": "Default Cards",
+    "description": "...",
+    "jsonl_download_uri": FILE_URL,
+    "compressed_size": len(SAMPLE),
+}
 
 
 class Provider:
@@ -34,10 +40,12 @@ class Provider:
 
 
 def test_scryfall_collect_downloads_imports_and_skips_an_unchanged_file(services, tmp_path):
-    provider = Provider({
-        "https://api.scryfall.com/bulk-data/default-cards": lambda r: httpx.Response(200, json=DESCRIPTOR),
-        FILE_URL: lambda r: httpx.Response(200, content=SAMPLE, headers={"Content-Type": "application/gzip"}),
-    })  # fmt: skip
+    provider = Provider(
+        {
+            "https://api.scryfall.com/bulk-data/default-cards": lambda r: httpx.Response(200, json=DESCRIPTOR),
+            FILE_URL: lambda r: httpx.Response(200, content=SAMPLE, headers={"Content-Type": "application/gzip"}),
+        }
+    )
     fetcher = Fetcher(tmp_path, httpx.MockTransport(provider), sleep=lambda s: None)
     report = collect(services, "scryfall", fetcher)
     assert (report.totals.cards, report.totals.inserted) == (461, 1964)
@@ -56,10 +64,12 @@ def test_legacy_descriptor_and_429_back_off(services, tmp_path):
     array = json.dumps([json.loads(line) for line in gzip.decompress(SAMPLE).splitlines()[:25]])
     answers = iter([httpx.Response(429, headers={"Retry-After": "1"}), httpx.Response(200, json=legacy)])
     waits: list[float] = []
-    provider = Provider({
-        "https://api.scryfall.com/bulk-data/default-cards": lambda r: next(answers),
-        legacy_url: lambda r: httpx.Response(200, content=array.encode()),
-    })  # fmt: skip
+    provider = Provider(
+        {
+            "https://api.scryfall.com/bulk-data/default-cards": lambda r: next(answers),
+            legacy_url: lambda r: httpx.Response(200, content=array.encode()),
+        }
+    )
     report = collect(services, "scryfall", Fetcher(tmp_path, httpx.MockTransport(provider), sleep=waits.append))
     assert report.totals.cards == 25
     assert 1.0 in waits  # honoured Retry-After before asking again
@@ -104,9 +114,12 @@ def test_celery_schedule_and_task_settings():
 
     assert celery.conf.task_acks_late and celery.conf.task_reject_on_worker_lost
     assert {name: entry["schedule"].total_seconds() / 3600 for name, entry in celery.conf.beat_schedule.items()} == {
-        "collect-scryfall": 24, "collect-mtgjson": 24, "collect-cardmarket": 24, "collect-cardkingdom": 6,
+        "collect-scryfall": 24,
+        "collect-mtgjson": 24,
+        "collect-cardmarket": 24,
+        "collect-cardkingdom": 6,
         "retention": 24,
-    }  # fmt: skip
+    }
     assert collect_source.retry_jitter and collect_source.max_retries == 5
 
 
@@ -124,17 +137,47 @@ def test_tcgplayer_sku_prices_by_condition_language_and_printing(services, tmp_p
         {"skuId": 5005, "productId": product, "languageId": 1, "printingId": 1, "conditionId": 3},
     ]
     prices = [
-        {"skuId": 5001, "lowPrice": 0.25, "lowestShipping": 0.99, "lowestListingPrice": 0.25, "marketPrice": 0.36,
-         "directLowPrice": None},
-        {"skuId": 5002, "lowPrice": 0.2, "lowestShipping": 0.99, "lowestListingPrice": 0.2, "marketPrice": None,
-         "directLowPrice": None},
-        {"skuId": 5003, "lowPrice": 1.5, "lowestShipping": 0, "lowestListingPrice": 1.5, "marketPrice": 2.1,
-         "directLowPrice": None},
-        {"skuId": 5004, "lowPrice": 9.0, "lowestShipping": 0, "lowestListingPrice": 9.0, "marketPrice": 9.0,
-         "directLowPrice": None},
-        {"skuId": 5005, "lowPrice": None, "lowestShipping": 0, "lowestListingPrice": None, "marketPrice": None,
-         "directLowPrice": None},
-    ]  # fmt: skip
+        {
+            "skuId": 5001,
+            "lowPrice": 0.25,
+            "lowestShipping": 0.99,
+            "lowestListingPrice": 0.25,
+            "marketPrice": 0.36,
+            "directLowPrice": None,
+        },
+        {
+            "skuId": 5002,
+            "lowPrice": 0.2,
+            "lowestShipping": 0.99,
+            "lowestListingPrice": 0.2,
+            "marketPrice": None,
+            "directLowPrice": None,
+        },
+        {
+            "skuId": 5003,
+            "lowPrice": 1.5,
+            "lowestShipping": 0,
+            "lowestListingPrice": 1.5,
+            "marketPrice": 2.1,
+            "directLowPrice": None,
+        },
+        {
+            "skuId": 5004,
+            "lowPrice": 9.0,
+            "lowestShipping": 0,
+            "lowestListingPrice": 9.0,
+            "marketPrice": 9.0,
+            "directLowPrice": None,
+        },
+        {
+            "skuId": 5005,
+            "lowPrice": None,
+            "lowestShipping": 0,
+            "lowestListingPrice": None,
+            "marketPrice": None,
+            "directLowPrice": None,
+        },
+    ]
     wrap = lambda results: {"totalItems": len(results), "success": True, "errors": [], "results": results}  # noqa: E731
 
     def answer(request: httpx.Request) -> httpx.Response:
@@ -158,9 +201,12 @@ def test_tcgplayer_sku_prices_by_condition_language_and_printing(services, tmp_p
     fetcher = Fetcher(tmp_path, httpx.MockTransport(answer), sleep=lambda s: None)
     report = collect(services, "tcgplayer", fetcher)
     assert (report.totals.inserted, report.totals.rejected) == (3, 1)
-    latest = {(r["condition"], r["language"], r["finish"]): (str(r["price"]), str(r["low"]), str(r["market"]))
-              for r in services.prices.latest(consider.id) if r["marketplace_id"] == services.marketplaces.by_slug(
-                  "tcgplayer").id and r["time"] == services.runs.get(report.run_id)["file_date"]}  # fmt: skip
+    latest = {
+        (r["condition"], r["language"], r["finish"]): (str(r["price"]), str(r["low"]), str(r["market"]))
+        for r in services.prices.latest(consider.id)
+        if r["marketplace_id"] == services.marketplaces.by_slug("tcgplayer").id
+        and r["time"] == services.runs.get(report.run_id)["file_date"]
+    }
     assert latest == {
         ("NEAR_MINT", "English", "nonfoil"): ("0.36", "0.25", "0.36"),
         ("LIGHTLY_PLAYED", "English", "nonfoil"): ("0.20", "0.20", "None"),

@@ -42,7 +42,11 @@ def test_scryfall_real_sample_one_snapshot_per_non_null_price(services, scryfall
     expected = sum(1 for o in scryfall_objects for v in o["prices"].values() if v is not None)
     assert expected == 1964
     assert (report.status, report.totals.cards, report.totals.inserted, report.totals.rejected) == (
-        "succeeded", 461, 1964, 0)  # fmt: skip
+        "succeeded",
+        461,
+        1964,
+        0,
+    )
     day = datetime(2025, 11, 1, tzinfo=UTC)
     assert rows(services, "c.scryfall_id = :id", id=CONSIDER) == [
         (CONSIDER, "cardhoarder", day, "NEAR_MINT", "nonfoil", "English", "TIX", "0.03", None, None, None, None),
@@ -53,7 +57,11 @@ def test_scryfall_real_sample_one_snapshot_per_non_null_price(services, scryfall
     ]
     consider = services.cards.get_by_scryfall_id(CONSIDER)
     assert (consider.name, consider.set_code, consider.collector_number, consider.cardmarket_id) == (
-        "Consider", "mid", "44", 573807)  # fmt: skip
+        "Consider",
+        "mid",
+        "44",
+        573807,
+    )
     run = services.runs.get(report.run_id)
     assert (run["status"], run["rows_inserted"], run["file_name"]) == ("succeeded", 1964, SCRYFALL.name)
     assert count(services, f"SELECT count(*) FROM price_snapshots WHERE source_run_id = {report.run_id}") == 1964
@@ -95,10 +103,20 @@ def test_mtgjson_prices_with_identifiers(services):
     mtgjson_rows = rows(services, "p.source_run_id = :run", run=report.run_id)
     tcg = rows(services, "c.scryfall_id = :id AND m.slug = 'tcgplayer'", id=CONSIDER)
     consider_tcg = [(r[2].date().isoformat(), r[4], r[7]) for r in tcg]
-    assert consider_tcg == [("2025-11-01", "foil", "0.74"), ("2025-11-01", "nonfoil", "0.36"),
-                            ("2025-11-02", "nonfoil", "0.37"), ("2025-11-03", "nonfoil", "0.35")]  # fmt: skip
-    assert {r[1] for r in mtgjson_rows} == {"cardhoarder", "cardkingdom", "cardkingdom-buylist", "cardmarket",
-                                            "tcgplayer", "cardsphere"}  # fmt: skip
+    assert consider_tcg == [
+        ("2025-11-01", "foil", "0.74"),
+        ("2025-11-01", "nonfoil", "0.36"),
+        ("2025-11-02", "nonfoil", "0.37"),
+        ("2025-11-03", "nonfoil", "0.35"),
+    ]
+    assert {r[1] for r in mtgjson_rows} == {
+        "cardhoarder",
+        "cardkingdom",
+        "cardkingdom-buylist",
+        "cardmarket",
+        "tcgplayer",
+        "cardsphere",
+    }
     buylist = services.marketplaces.by_slug("cardkingdom-buylist")
     assert (buylist.kind.value, buylist.currency) == ("buylist", "USD")
     assert services.cards.get_by_scryfall_id(CONSIDER).mtgjson_uuid == "5f8a2c9e-1b2d-5a4e-9c3f-000000000001"
@@ -131,8 +149,14 @@ def test_cardmarket_price_guide_quirks(services):
         ),
     ]
     finishes = sorted((r[0][:8], r[4]) for r in got)
-    assert finishes == [("0b3f40a0", "foil"), ("0b3f40a0", "nonfoil"), ("a211d505", "foil"), ("a211d505", "nonfoil"),
-                        ("dc00fd1b", "nonfoil"), ("e7e1afd0", "nonfoil")]  # fmt: skip
+    assert finishes == [
+        ("0b3f40a0", "foil"),
+        ("0b3f40a0", "nonfoil"),
+        ("a211d505", "foil"),
+        ("a211d505", "nonfoil"),
+        ("dc00fd1b", "nonfoil"),
+        ("e7e1afd0", "nonfoil"),
+    ]
 
 
 def test_cardkingdom_pricelist(services):

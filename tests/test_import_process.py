@@ -54,8 +54,12 @@ def big_mtgjson(tmp_path_factory, scryfall_objects):
                 ("," if n else "") + json.dumps(_uuid(n)) + ":" + json.dumps({"paper": paper}, separators=(",", ":"))
             )
         out.write("}}")
-    identifiers = {"data": {_uuid(n): {"uuid": _uuid(n), "identifiers": {"scryfallId": o["id"]}}
-                            for n, o in enumerate(scryfall_objects[:KNOWN])}}  # fmt: skip
+    identifiers = {
+        "data": {
+            _uuid(n): {"uuid": _uuid(n), "identifiers": {"scryfallId": o["id"]}}
+            for n, o in enumerate(scryfall_objects[:KNOWN])
+        }
+    }
     (folder / "AllIdentifiers.json").write_text(json.dumps(identifiers))
     return folder
 
@@ -69,8 +73,11 @@ def _cli(services, *args: str) -> subprocess.Popen:
     }
     return subprocess.Popen(
         [sys.executable, "-c", "from app.cli import main; main()", *args],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def _count(services) -> int:
@@ -84,8 +91,14 @@ STORED = KNOWN * len(PROVIDERS) * 2 * DAYS
 def test_large_file_imports_in_bounded_memory(services, big_mtgjson):
     import_scryfall(services, FIXTURES / "scryfall-cards-2025-11-01.jsonl.gz")
     size = (big_mtgjson / "AllPrices.json").stat().st_size
-    process = _cli(services, "import", "mtgjson", str(big_mtgjson / "AllPrices.json"),
-                   "--identifiers", str(big_mtgjson / "AllIdentifiers.json"))  # fmt: skip
+    process = _cli(
+        services,
+        "import",
+        "mtgjson",
+        str(big_mtgjson / "AllPrices.json"),
+        "--identifiers",
+        str(big_mtgjson / "AllIdentifiers.json"),
+    )
     peak_mb = watch_peak_rss(process)
     out, err = process.communicate(timeout=600)
     assert process.returncode == 0, err

@@ -31,12 +31,27 @@ def test_upgrade_builds_the_design_schema(empty_database_url):
     runner.upgrade(url)
     assert runner.current_revision(url) == runner.head_revision()
     assert _enum(url, "card_condition") == [
-        "MINT", "NEAR_MINT", "LIGHTLY_PLAYED", "MODERATELY_PLAYED", "HEAVILY_PLAYED", "DAMAGED",
-    ]  # fmt: skip
+        "MINT",
+        "NEAR_MINT",
+        "LIGHTLY_PLAYED",
+        "MODERATELY_PLAYED",
+        "HEAVILY_PLAYED",
+        "DAMAGED",
+    ]
     assert _enum(url, "card_language") == [
-        "English", "Japanese", "German", "French", "Italian", "Spanish", "Portuguese",
-        "Korean", "Chinese Simplified", "Chinese Traditional", "Russian", "Phyrexian",
-    ]  # fmt: skip
+        "English",
+        "Japanese",
+        "German",
+        "French",
+        "Italian",
+        "Spanish",
+        "Portuguese",
+        "Korean",
+        "Chinese Simplified",
+        "Chinese Traditional",
+        "Russian",
+        "Phyrexian",
+    ]
     assert _enum(url, "card_finish") == ["nonfoil", "foil", "etched"]
     columns = {
         name: (kind, nullable)

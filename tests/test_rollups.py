@@ -41,8 +41,7 @@ CARD_COLUMNS = (
 
 def _mismatches(services, rollup: str) -> int:
     width, group = DIRECT[rollup]
-    values, columns = (CARD_VALUES, CARD_COLUMNS) if rollup == "card_prices_hourly" else (
-        MARKET_VALUES, MARKET_COLUMNS)  # fmt: skip
+    values, columns = (CARD_VALUES, CARD_COLUMNS) if rollup == "card_prices_hourly" else (MARKET_VALUES, MARKET_COLUMNS)
     direct = f"""
         SELECT date_bin('{width}', time, TIMESTAMPTZ '2000-01-03 00:00:00+00'), {group}, {values}
         FROM price_snapshots WHERE price > 0 GROUP BY 1, {group}"""
@@ -78,8 +77,20 @@ def _random_batches(card_ids, markets, seed=7):
             )
         batches.append(rows)
         if batch_no == 3:  # a later batch corrects rows of an earlier one
-            batches.append([snap(r.card_id, r.marketplace_id, "99.99", r.time, condition=r.condition,
-                                 language=r.language, finish=r.finish) for r in batches[0][:50]])  # fmt: skip
+            batches.append(
+                [
+                    snap(
+                        r.card_id,
+                        r.marketplace_id,
+                        "99.99",
+                        r.time,
+                        condition=r.condition,
+                        language=r.language,
+                        finish=r.finish,
+                    )
+                    for r in batches[0][:50]
+                ]
+            )
     return batches
 
 

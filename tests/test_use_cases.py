@@ -21,14 +21,17 @@ def market(services, scryfall_objects):
     tcg = markets["tcgplayer"]
     week_ago, day_ago, now = T0 - timedelta(days=7), T0 - timedelta(days=1), T0
     rows = [
-        snap(ids[0], tcg, "10.00", week_ago, num_listings=5), snap(ids[0], tcg, "12.00", day_ago),
+        snap(ids[0], tcg, "10.00", week_ago, num_listings=5),
+        snap(ids[0], tcg, "12.00", day_ago),
         snap(ids[0], tcg, "15.00", now, num_listings=7),
-        snap(ids[1], tcg, "4.00", week_ago), snap(ids[1], tcg, "4.00", day_ago),
+        snap(ids[1], tcg, "4.00", week_ago),
+        snap(ids[1], tcg, "4.00", day_ago),
         snap(ids[1], tcg, "3.00", now, total_quantity=10),
-        snap(ids[2], tcg, "0.50", day_ago), snap(ids[2], tcg, "0.25", now),
+        snap(ids[2], tcg, "0.50", day_ago),
+        snap(ids[2], tcg, "0.25", now),
         snap(ids[0], tcg, "30.00", now, finish=Finish.FOIL),
         snap(ids[0], markets["cardmarket"], "9.00", now, currency="EUR"),
-    ]  # fmt: skip
+    ]
     services.ingest(rows)
     return {"ids": ids, "objects": objects, "markets": markets}
 

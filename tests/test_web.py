@@ -51,8 +51,12 @@ def test_market_page_shows_the_imported_scryfall_sample(dash_duo, services, scry
     from workers.imports import import_scryfall
 
     import_scryfall(services, FIXTURES / "scryfall-cards-2025-11-01.jsonl.gz")
-    usd = [Decimal(o["prices"][k]) for o in scryfall_objects for k in ("usd", "usd_foil", "usd_etched")
-           if o["prices"][k] is not None]  # fmt: skip
+    usd = [
+        Decimal(o["prices"][k])
+        for o in scryfall_objects
+        for k in ("usd", "usd_foil", "usd_etched")
+        if o["prices"][k] is not None
+    ]
     expected = round(sum(usd) / len(usd), 4)
     dash_duo.start_server(create_app(services))
     dash_duo.wait_for_contains_text("#market-overview", "Printings tracked", timeout=15)

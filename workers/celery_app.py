@@ -30,8 +30,9 @@ def schedule(settings: Settings) -> dict:
 
 
 def make_celery(settings: Settings) -> Celery:
-    app = Celery("cardcharts", broker=settings.celery_broker_url, backend=settings.celery_broker_url,
-                 include=["workers.tasks"])  # fmt: skip
+    app = Celery(
+        "cardcharts", broker=settings.celery_broker_url, backend=settings.celery_broker_url, include=["workers.tasks"]
+    )
     app.conf.update(
         task_acks_late=True,
         task_reject_on_worker_lost=True,

@@ -52,8 +52,9 @@ def collect_scryfall(services: Services, fetcher: Fetcher) -> RunReport | None:
 def collect_mtgjson(services: Services, fetcher: Fetcher) -> RunReport | None:
     """AllPricesToday, with AllIdentifiers to map uuids (re-downloaded only when it changed)."""
     identifiers = fetcher.directory / "AllIdentifiers.json.xz"
-    fetched = _conditional(services, fetcher, "mtgjson-identifiers", MTGJSON_BASE + "AllIdentifiers.json.xz",
-                           identifiers.name)  # fmt: skip
+    fetched = _conditional(
+        services, fetcher, "mtgjson-identifiers", MTGJSON_BASE + "AllIdentifiers.json.xz", identifiers.name
+    )
     if fetched is not None:
         services.runs.record("mtgjson-identifiers", "succeeded", identifiers.name, fetched.etag, fetched.last_modified)
     prices = _conditional(

@@ -163,9 +163,23 @@ def _history_sql(resolution: Resolution, where: str) -> str:
 # Binary COPY (measured 16% faster than text here). Enum columns travel as text:
 # an enum's binary form is its label, which the server checks on receipt.
 _COPY_TYPES = [
-    "timestamptz", "int4", "int4", "text", "bool", "text", "text", "numeric", "numeric",
-    "numeric", "numeric", "numeric", "text", "int4", "int4", "int4",
-]  # fmt: skip
+    "timestamptz",
+    "int4",
+    "int4",
+    "text",
+    "bool",
+    "text",
+    "text",
+    "numeric",
+    "numeric",
+    "numeric",
+    "numeric",
+    "numeric",
+    "text",
+    "int4",
+    "int4",
+    "int4",
+]
 
 
 def _copy(conn: Connection, table: str, rows: Iterable[tuple[Any, ...]]) -> None:
@@ -260,19 +274,35 @@ class PriceRepository:
             ).scalar()
 
     def latest(self, card_id: int, variants: VariantFilter = ALL_VARIANTS) -> list[dict[str, Any]]:
-        """The newest snapshot of each of a card's variants."""
+        """The newest snapshot of each of a card's variants, with the variant's hourly mean
+        24 hours, 7 and 30 days before it (None where there was no price then)."""
         clauses, params = variant_clauses(variants)
+        ago = """
+            (SELECT h.avg_price FROM card_prices_hourly h
+             WHERE h.card_id = :card_id AND h.marketplace_id = l.marketplace_id
+               AND h.condition = l.condition AND h.finish = l.finish AND h.language = l.language
+               AND h.currency = l.currency AND h.bucket <= l.time - interval '{span}'
+               AND h.bucket > l.time - interval '{span}' - interval '3 days'
+             ORDER BY h.bucket DESC LIMIT 1)"""
         with self.engine.connect() as conn:
             result = conn.execute(
                 text(
                     f"""
-                    SELECT DISTINCT ON (marketplace_id, condition, finish, language)
-                           time, {_HISTORY_COLUMNS}, price, price_low AS low, price_high AS high,
-                           price_market AS market, num_listings AS listings,
-                           total_quantity AS quantity
-                    FROM price_snapshots
-                    WHERE card_id = :card_id AND price > 0 {clauses}
-                    ORDER BY marketplace_id, condition, finish, language, time DESC
+                    WITH l AS (
+                        SELECT DISTINCT ON (marketplace_id, condition, finish, language)
+                               time, marketplace_id, condition, finish, language, currency, price,
+                               price_low, price_high, price_market, num_listings, total_quantity
+                        FROM price_snapshots
+                        WHERE card_id = :card_id AND price > 0 {clauses}
+                        ORDER BY marketplace_id, condition, finish, language, time DESC
+                    )
+                    SELECT time, {_HISTORY_COLUMNS}, price, price_low AS low, price_high AS high,
+                           price_market AS market, num_listings AS listings, total_quantity AS quantity,
+                           ROUND({ago.format(span="24 hours")}, 2) AS price_24h,
+                           ROUND({ago.format(span="7 days")}, 2) AS price_7d,
+                           ROUND({ago.format(span="30 days")}, 2) AS price_30d
+                    FROM l
+                    ORDER BY marketplace_id, condition, finish, language
                     """
                 ),
                 {"card_id": card_id, **params},

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict
+from decimal import Decimal
 from typing import Any
 
 from data.cache import CacheRepository
@@ -16,6 +17,7 @@ from data.domain import (
     parse_range,
 )
 from data.repositories.cards import CardRepository
+from data.repositories.marketplaces import MarketplaceRepository
 from data.repositories.prices import PriceRepository
 from data.use_cases.jsonable import group_series, plain
 
@@ -27,20 +29,59 @@ def _part(value: Any, code: str | None = None) -> str:
     return "all" if value is None else (code or str(value))
 
 
+def _percent(now: Decimal, before: Decimal | None) -> Decimal | None:
+    return None if before in (None, 0) else round(100 * (now - before) / before, 2)
+
+
+def _with_relations(latest: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each variant's changes over time, and its price against NM and against English."""
+    by_variant = {(r["marketplace_id"], r["condition"], r["finish"], r["language"]): r for r in latest}
+    rows = []
+    for row in latest:
+        market, condition, finish, language = (row["marketplace_id"], row["condition"], row["finish"], row["language"])
+        nm = by_variant.get((market, Condition.NEAR_MINT.value, finish, language))
+        english = by_variant.get((market, condition, finish, Language.ENGLISH.value))
+        rows.append(
+            {
+                **row,
+                "change_24h": _percent(row["price"], row["price_24h"]),
+                "change_7d": _percent(row["price"], row["price_7d"]),
+                "change_30d": _percent(row["price"], row["price_30d"]),
+                "vs_near_mint": None if nm is None or nm is row else _percent(row["price"], nm["price"]),
+                "vs_english": None if english is None or english is row else _percent(row["price"], english["price"]),
+            }
+        )
+    return rows
+
+
 class CardQueries:
-    def __init__(self, cards: CardRepository, prices: PriceRepository, cache: CacheRepository) -> None:
+    def __init__(
+        self,
+        cards: CardRepository,
+        prices: PriceRepository,
+        marketplaces: MarketplaceRepository,
+        cache: CacheRepository,
+    ) -> None:
         self.cards = cards
         self.prices = prices
+        self.marketplaces = marketplaces
         self.cache = cache
 
     def detail(self, card_id: int) -> dict[str, Any]:
-        """The printing and the newest price of each of its variants. Raises NotFound."""
+        """The printing, the marketplaces, and the newest price of each variant with its 24h,
+        7d and 30d change, its condition discount against Near Mint and its language premium
+        against English (same marketplace, finish and the other dimension). Raises NotFound."""
 
         def compute() -> dict[str, Any]:
             card = self.cards.get(card_id)
             if card is None:
                 raise NotFound(f"no card with id {card_id}")
-            return {"card": plain(asdict(card)), "latest": plain(self.prices.latest(card_id))}
+            latest = self.prices.latest(card_id)
+            return {
+                "card": plain(asdict(card)),
+                "marketplaces": {str(m.id): plain(asdict(m)) for m in self.marketplaces.all()},
+                "latest": [plain(row) for row in _with_relations(latest)],
+            }
 
         return self.cache.get_or_compute(("card", card_id, "detail"), compute)
 

@@ -75,10 +75,13 @@ def _prices(row: dict[str, Any], as_of: datetime) -> Iterator[PriceObservation]:
             quantity = grades.get(f"{grade}_qty")
             observations.append(
                 PriceObservation(
-                    **base, marketplace="cardkingdom", price=amount, condition=condition,
+                    **base,
+                    marketplace="cardkingdom",
+                    price=amount,
+                    condition=condition,
                     total_quantity=int(quantity) if quantity is not None else None,
                 )
-            )  # fmt: skip
+            )
     buying = int(row.get("qty_buying") or 0)
     buy = price(row.get("price_buy"), zero_is_missing=True)
     if buying > 0 and buy is not None:

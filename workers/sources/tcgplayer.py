@@ -24,16 +24,27 @@ API = "https://api.tcgplayer.com"
 VERSION = "v1.39.0"
 BATCH = 250
 
+# conditionId 6 is "Unopened": sealed product, not a single card.
 CONDITIONS = {
     1: Condition.NEAR_MINT,
     2: Condition.LIGHTLY_PLAYED,
     3: Condition.MODERATELY_PLAYED,
     4: Condition.HEAVILY_PLAYED,
     5: Condition.DAMAGED,
-}  # fmt: skip  (6: Unopened, not a single)
-LANGUAGES = {1: Language.ENGLISH, 2: Language.CHINESE_SIMPLIFIED, 3: Language.CHINESE_TRADITIONAL,
-             4: Language.FRENCH, 5: Language.GERMAN, 6: Language.ITALIAN, 7: Language.JAPANESE,
-             8: Language.KOREAN, 9: Language.PORTUGUESE, 10: Language.RUSSIAN, 11: Language.SPANISH}  # fmt: skip
+}
+LANGUAGES = {
+    1: Language.ENGLISH,
+    2: Language.CHINESE_SIMPLIFIED,
+    3: Language.CHINESE_TRADITIONAL,
+    4: Language.FRENCH,
+    5: Language.GERMAN,
+    6: Language.ITALIAN,
+    7: Language.JAPANESE,
+    8: Language.KOREAN,
+    9: Language.PORTUGUESE,
+    10: Language.RUSSIAN,
+    11: Language.SPANISH,
+}
 PRINTINGS = {1: Finish.NONFOIL, 2: Finish.FOIL}
 
 
@@ -48,10 +59,14 @@ class TcgplayerClient:
     def _headers(self) -> dict[str, str]:
         if self._token is None or time.monotonic() > self._expires:
             answer = self.fetcher.json(
-                "POST", f"{API}/token",
-                data={"grant_type": "client_credentials", "client_id": self.public_key,
-                      "client_secret": self.private_key},
-            )  # fmt: skip
+                "POST",
+                f"{API}/token",
+                data={
+                    "grant_type": "client_credentials",
+                    "client_id": self.public_key,
+                    "client_secret": self.private_key,
+                },
+            )
             self._token = answer["access_token"]
             self._expires = time.monotonic() + float(answer.get("expires_in", 3600)) - 300
         return {"Authorization": f"bearer {self._token}", "Accept": "application/json"}
@@ -60,8 +75,9 @@ class TcgplayerClient:
         ids = list(ids)
         for start in range(0, len(ids), BATCH):
             chunk = ",".join(str(i) for i in ids[start : start + BATCH])
-            response = self.fetcher.request("GET", f"{API}/{VERSION}/{path}/{chunk}", headers=self._headers(),
-                                          params=params)  # fmt: skip
+            response = self.fetcher.request(
+                "GET", f"{API}/{VERSION}/{path}/{chunk}", headers=self._headers(), params=params
+            )
             if response.status_code == 404:  # TCGplayer's way of saying "no results"
                 continue
             response.raise_for_status()

@@ -1,0 +1,146 @@
+"""The card page: search, the printing's header, its price history and latest prices."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import dash_ag_grid as dag
+import dash_mantine_components as dmc
+from dash import dcc, html
+
+from layouts.filters import ALL, CONDITIONS, CURRENCIES, FINISHES, LANGUAGES, range_control, select
+
+LATEST_COLUMNS = [
+    {"field": "marketplace", "pinned": "left", "minWidth": 170},
+    {"field": "finish"},
+    {"field": "condition"},
+    {"field": "language"},
+    {"field": "price", "type": "rightAligned"},
+    {"field": "currency"},
+    {"field": "change_24h", "headerName": "24h %", "type": "rightAligned"},
+    {"field": "change_7d", "headerName": "7d %", "type": "rightAligned"},
+    {"field": "change_30d", "headerName": "30d %", "type": "rightAligned"},
+    {"field": "vs_near_mint", "headerName": "vs NM %", "type": "rightAligned"},
+    {"field": "vs_english", "headerName": "vs English %", "type": "rightAligned"},
+    {"field": "quantity", "headerName": "Stock", "type": "rightAligned"},
+    {"field": "time", "headerName": "As of (UTC)", "minWidth": 190},
+]
+
+
+def layout(
+    id: str | None = None,
+    range: str = "30d",
+    currency: str = "USD",
+    condition: str = "all",
+    finish: str = "all",
+    lang: str = "all",
+    market: str = "all",
+    **_: Any,
+) -> html.Div:
+    """The page for a URL: ?id=<card id> and the filters."""
+    return html.Div(
+        [
+            dcc.Store(id="card-id", data=id),
+            dmc.Select(
+                id="card-search",
+                label="Find a printing",
+                placeholder="Type a card name…",
+                searchable=True,
+                clearable=True,
+                data=[],
+                w=520,
+                nothingFoundMessage="No printing by that name",
+            ),
+            html.Div(id="card-header", style={"marginTop": "1rem"}),
+            dmc.Group(
+                [
+                    range_control("card-range", range),
+                    select("card-currency", "Currency", CURRENCIES, currency, 110),
+                    select("card-condition", "Condition", CONDITIONS, condition),
+                    select("card-finish", "Finish", FINISHES, finish, 130),
+                    select("card-language", "Language", LANGUAGES, lang),
+                    dmc.Select(
+                        id="card-market", label="Marketplace", data=ALL, value=market, allowDeselect=False, w=220
+                    ),
+                ],
+                align="flex-end",
+                gap="md",
+                mt="md",
+            ),
+            html.Div(id="card-status"),
+            dmc.Paper(
+                dcc.Graph(id="card-history-graph", config={"displaylogo": False}, style={"height": "440px"}),
+                withBorder=True,
+                p="xs",
+                mt="md",
+            ),
+            dmc.Title("Latest price of each variant", order=4, mt="lg", mb="xs"),
+            dag.AgGrid(
+                id="card-latest-grid",
+                columnDefs=LATEST_COLUMNS,
+                rowData=[],
+                defaultColDef={"sortable": True, "resizable": True, "flex": 1, "minWidth": 90},
+                dashGridOptions={"domLayout": "autoHeight", "suppressColumnVirtualisation": True},
+            ),
+        ]
+    )
+
+
+def header(card: dict[str, Any]) -> dmc.Group:
+    """Image, name, set, rarity, identities and links of a printing."""
+    links = []
+    if card["scryfall_id"]:
+        links.append(
+            dmc.Anchor(
+                "Scryfall",
+                href=f"https://scryfall.com/card/{card['set_code']}/{card['collector_number']}",
+                target="_blank",
+            )
+        )
+    if card["tcgplayer_product_id"]:
+        links.append(
+            dmc.Anchor(
+                "TCGplayer", href=f"https://www.tcgplayer.com/product/{card['tcgplayer_product_id']}", target="_blank"
+            )
+        )
+    if card["cardmarket_id"]:
+        links.append(
+            dmc.Anchor(
+                "Cardmarket",
+                target="_blank",
+                href=f"https://www.cardmarket.com/en/Magic/Products?idProduct={card['cardmarket_id']}",
+            )
+        )
+    facts = [
+        f"{card['set_name'] or card['set_code'].upper()} ({card['set_code'].upper()}) #{card['collector_number']}",
+        (card["rarity"] or "").title(),
+        card["type_line"] or "",
+        f"released {card['released_at']}" if card["released_at"] else "",
+    ]
+    identities = [
+        f"{name}: {card[key]}"
+        for key, name in (
+            ("scryfall_id", "Scryfall"),
+            ("mtgjson_uuid", "MTGJSON"),
+            ("tcgplayer_product_id", "TCGplayer"),
+            ("cardmarket_id", "Cardmarket"),
+        )
+        if card[key]
+    ]
+    return dmc.Group(
+        [
+            html.Img(src=card["image_url"], alt=card["name"], style={"height": "180px", "borderRadius": "8px"})
+            if card["image_url"]
+            else html.Div(),
+            dmc.Stack(
+                [
+                    dmc.Title(card["name"], order=2, id="card-name"),
+                    dmc.Text(" · ".join(fact for fact in facts if fact)),
+                    dmc.Text(" · ".join(identities), size="xs", c="dimmed"),
+                    dmc.Group(links, gap="md"),
+                ],
+                gap=4,
+            ),
+        ],
+        align="flex-start",
+    )

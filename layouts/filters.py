@@ -1,0 +1,32 @@
+"""Filter controls shared by the pages: range, condition, finish, language, currency."""
+
+from __future__ import annotations
+
+import dash_mantine_components as dmc
+
+from data.domain import CONDITION_CODES, LANGUAGE_CODES, RANGES, Finish
+
+ALL = [{"value": "all", "label": "All"}]
+CONDITIONS = ALL + [
+    {"value": code, "label": condition.value.replace("_", " ").title()} for condition, code in CONDITION_CODES.items()
+]
+FINISHES = ALL + [{"value": f.value, "label": f.value.title()} for f in Finish]
+LANGUAGES = ALL + [{"value": code, "label": language.value} for language, code in LANGUAGE_CODES.items()]
+CURRENCIES = [{"value": c, "label": c} for c in ("USD", "EUR", "TIX")]
+
+
+def select(id_: str, label: str, data: list[dict[str, str]], value: str, width: int = 170) -> dmc.Select:
+    """A filter; an unknown value from a URL falls back to the first option, visibly."""
+    known = {option["value"] for option in data}
+    return dmc.Select(
+        id=id_,
+        label=label,
+        data=data,
+        value=value if value in known else data[0]["value"],
+        allowDeselect=False,
+        w=width,
+    )
+
+
+def range_control(id_: str, value: str) -> dmc.SegmentedControl:
+    return dmc.SegmentedControl(id=id_, data=list(RANGES), value=value if value in RANGES else "30d")
