@@ -137,3 +137,20 @@ def card_history_figure(
     if len(set(times)) == 1:
         figure.update_xaxes(range=[_shift(times[0], -1), _shift(times[0], 1)])
     return figure
+
+
+def volume_by_format_figure(volume: list[dict[str, Any]], currency: str, scheme: str = "light") -> go.Figure:
+    """Value of the latest day's prices of the printings legal in each format."""
+    figure = go.Figure(layout=_base_layout(scheme, f"Value ({currency})"))
+    figure.update_layout(hovermode="closest", xaxis={"type": "category"}, yaxis={"rangemode": "tozero"})
+    if not volume:
+        return _empty(figure)
+    figure.add_trace(
+        go.Bar(
+            x=[row["format"] for row in volume],
+            y=[_number(row["volume"]) for row in volume],
+            customdata=[[row["volume"], row["printings"]] for row in volume],
+            hovertemplate="%{x}<br>%{customdata[0]} " + currency + "<br>%{customdata[1]} printings<extra></extra>",
+        )
+    )
+    return figure

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import logging
+from decimal import Decimal
 
 from dash import Dash, Input, Output
 from sqlalchemy.exc import SQLAlchemyError
 
-from callbacks.figures import market_index_figure
+from callbacks.figures import market_index_figure, volume_by_format_figure
 from data.domain import Condition, Finish, Language
 from data.use_cases.market import MarketQueries
 from layouts.market import EMPTY_HELP, overview_figures, status
@@ -52,3 +53,52 @@ def register(app: Dash, market: MarketQueries) -> None:
         if overview["printings_tracked"] and not index["time"]:
             message = "No prices match these filters in this range."
         return market_index_figure(index, scheme), overview_figures(overview), status(message)
+
+    @app.callback(
+        Output("movers-gainers", "rowData"),
+        Output("movers-losers", "rowData"),
+        Output("market-volume-graph", "figure"),
+        Input("movers-period", "value"),
+        Input("movers-min-price", "value"),
+        Input("movers-format", "value"),
+        Input("market-currency", "value"),
+        Input("color-scheme", "data"),
+    )
+    def update_movers(period, min_price, legal_in, currency, scheme):
+        try:
+            floor = Decimal(str(min_price if min_price not in (None, "") else 0)).quantize(Decimal("0.01"))
+            moves = market.movers(period, currency, floor, None if legal_in == "all" else legal_in)
+            volume = market.volume_by_format(currency)
+        except (ValueError, ArithmeticError, SQLAlchemyError):
+            log.exception("market page: movers")
+            return [], [], volume_by_format_figure([], currency, scheme)
+        rows = [
+            [{**row, "set": f"{row['set_code'].upper()} #{row['collector_number']}"} for row in moves[side]]
+            for side in ("gainers", "losers")
+        ]
+        return rows[0], rows[1], volume_by_format_figure(volume, currency, scheme)
+
+    # The view's state lives in the URL (see callbacks/card.py).
+    app.clientside_callback(
+        """
+        (range, currency, condition, finish, lang, period, min_price, fmt) => {
+            const query = new URLSearchParams({range, currency, condition, finish, lang, period,
+                                               min_price: min_price ?? '', fmt});
+            const next = window.location.pathname + '?' + query.toString();
+            if (next !== window.location.pathname + window.location.search) {
+                window.history.pushState({}, '', next);
+            }
+            return window.dash_clientside.no_update;
+        }
+        """,
+        Output("market-range", "id"),
+        Input("market-range", "value"),
+        Input("market-currency", "value"),
+        Input("market-condition", "value"),
+        Input("market-finish", "value"),
+        Input("market-language", "value"),
+        Input("movers-period", "value"),
+        Input("movers-min-price", "value"),
+        Input("movers-format", "value"),
+        prevent_initial_call=True,
+    )

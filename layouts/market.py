@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import dash_ag_grid as dag
 import dash_mantine_components as dmc
 from dash import dcc, html
 
@@ -24,6 +25,9 @@ def layout(
     condition: str = "all",
     finish: str = "all",
     lang: str = "all",
+    period: str = "24h",
+    min_price: str = "1",
+    fmt: str = "all",
     **_: Any,
 ) -> html.Div:
     """The page for a URL; query parameters preselect the filters."""
@@ -52,8 +56,78 @@ def layout(
                 p="xs",
                 mt="md",
             ),
+            dmc.Group(
+                [
+                    dmc.Title("Top movers", order=4),
+                    dmc.SegmentedControl(
+                        id="movers-period", data=["24h", "7d"], value=period if period in ("24h", "7d") else "24h"
+                    ),
+                    dmc.NumberInput(
+                        id="movers-min-price",
+                        label="Minimum price",
+                        value=_number(min_price, 1.0),
+                        min=0,
+                        step=0.5,
+                        decimalScale=2,
+                        w=140,
+                    ),
+                    select("movers-format", "Legal in", FORMATS, fmt, 150),
+                ],
+                align="flex-end",
+                gap="md",
+                mt="lg",
+            ),
+            dmc.SimpleGrid(
+                [
+                    dmc.Stack([dmc.Text("Gainers", fw=600), _movers_grid("movers-gainers")], gap=4),
+                    dmc.Stack([dmc.Text("Losers", fw=600), _movers_grid("movers-losers")], gap=4),
+                ],
+                cols={"base": 1, "lg": 2},
+                mt="xs",
+            ),
+            dmc.Title("Value by format (latest day)", order=4, mt="lg"),
+            dmc.Paper(
+                dcc.Graph(id="market-volume-graph", config={"displaylogo": False}, style={"height": "320px"}),
+                withBorder=True,
+                p="xs",
+                mt="xs",
+            ),
         ]
     )
+
+
+FORMATS = [{"value": "all", "label": "Any format"}] + [
+    {"value": f, "label": f.title()}
+    for f in ("standard", "pioneer", "modern", "legacy", "vintage", "commander", "pauper", "historic", "brawl")
+]
+
+MOVER_COLUMNS = [
+    {"field": "name", "minWidth": 180, "flex": 2},
+    {"field": "set", "maxWidth": 90},
+    {"field": "marketplace", "minWidth": 120},
+    {"field": "finish", "maxWidth": 100},
+    {"field": "then_price", "headerName": "Then", "type": "rightAligned"},
+    {"field": "price", "headerName": "Now", "type": "rightAligned"},
+    {"field": "change", "headerName": "Change", "type": "rightAligned"},
+    {"field": "change_pct", "headerName": "%", "type": "rightAligned"},
+]
+
+
+def _movers_grid(id_: str) -> dag.AgGrid:
+    return dag.AgGrid(
+        id=id_,
+        columnDefs=MOVER_COLUMNS,
+        rowData=[],
+        defaultColDef={"sortable": True, "resizable": True, "flex": 1, "minWidth": 80},
+        dashGridOptions={"domLayout": "autoHeight", "suppressColumnVirtualisation": True},
+    )
+
+
+def _number(text: str | float, default: float) -> float:
+    try:
+        return max(0.0, float(text))
+    except (TypeError, ValueError):
+        return default
 
 
 def status(message: str | list | None, color: str = "blue", title: str = "No data") -> list[dmc.Alert]:

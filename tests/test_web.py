@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from redis import Redis
 
 from app.server import create_app
@@ -66,4 +68,40 @@ def test_market_page_shows_the_imported_scryfall_sample(dash_duo, services, scry
     assert "2025-11-01" in index["x"][0]
     overview = dash_duo.find_element("#market-overview").text
     assert "461" in overview and str(expected) in overview
+    assert dash_duo.get_logs() == []
+
+
+def test_market_movers_volume_and_url_state(dash_duo, services, scryfall_objects):
+    from datetime import timedelta
+
+    markets = add_marketplaces(services)
+    objects = [o for o in scryfall_objects if o["legalities"].get("modern") == "legal"][:2]
+    up, down = add_cards(services, objects).values()
+    tcg = markets["tcgplayer"]
+    services.ingest(
+        [
+            snap(up, tcg, "10.00", T0 - timedelta(days=1)),
+            snap(down, tcg, "8.00", T0 - timedelta(days=1)),
+            snap(up, tcg, "12.50", T0, num_listings=3),
+            snap(down, tcg, "6.00", T0),
+        ]
+    )
+    dash_duo.start_server(create_app(services))
+    dash_duo.wait_for_page(f"{dash_duo.server_url}/?range=7d&period=24h&min_price=0&fmt=modern")
+    dash_duo.wait_for_contains_text("#movers-gainers", objects[0]["name"], timeout=15)
+    gainers = dash_duo.find_element("#movers-gainers").text
+    assert "10.00" in gainers and "12.50" in gainers and "25.00" in gainers
+    dash_duo.wait_for_contains_text("#movers-losers", objects[1]["name"], timeout=15)
+    assert "-25.00" in dash_duo.find_element("#movers-losers").text
+    volume = dash_duo.driver.execute_script(
+        "return document.querySelector('#market-volume-graph .js-plotly-plot').data"
+    )
+    modern = volume[0]["x"].index("modern")
+    assert volume[0]["customdata"][modern] == ["43.50", 2]  # 12.50 x 3 listings + 6.00 x 1
+    dash_duo.find_elements("#movers-period label")[1].click()  # 7d
+    time.sleep(0.5)
+    assert "period=7d" in dash_duo.driver.current_url and "fmt=modern" in dash_duo.driver.current_url
+    dash_duo.driver.back()
+    time.sleep(1)
+    assert "period=24h" in dash_duo.driver.current_url
     assert dash_duo.get_logs() == []

@@ -132,7 +132,7 @@ class MarketRepository:
         sql = f"""
             WITH latest AS ({_LATEST_PER_VARIANT.format(at="now")}),
             earlier AS ({_LATEST_PER_VARIANT.format(at="then")})
-            SELECT l.card_id, c.name, c.set_code, c.collector_number, l.marketplace_id,
+            SELECT l.card_id, c.name, c.set_code, c.collector_number, l.marketplace_id, m.name AS marketplace,
                    l.finish::text AS finish, l.bucket AS time, ROUND(l.avg_price, 2) AS price,
                    e.bucket AS then_time, ROUND(e.avg_price, 2) AS then_price,
                    ROUND(l.avg_price - e.avg_price, 2) AS change,
@@ -140,6 +140,7 @@ class MarketRepository:
             FROM latest l
             JOIN earlier e USING (card_id, marketplace_id, finish)
             JOIN cards c ON c.id = l.card_id
+            JOIN marketplaces m ON m.id = l.marketplace_id
             WHERE l.avg_price >= :min_price AND e.avg_price > 0 {fmt_clause}
               AND l.avg_price {{compare}} e.avg_price
             ORDER BY change_pct {{direction}}, l.card_id
