@@ -19,6 +19,7 @@ from data.repositories.prices import PriceRepository
 from data.repositories.rollups import RollupRepository
 from data.repositories.source_runs import SourceRunRepository
 from data.use_cases.cards import CardQueries
+from data.use_cases.compare import CompareQueries
 from data.use_cases.imports import ImportPrices
 from data.use_cases.ingest import IngestPrices
 from data.use_cases.market import MarketQueries
@@ -38,6 +39,7 @@ class Services:
     market: MarketRepository
     runs: SourceRunRepository
     card_queries: CardQueries
+    compare_queries: CompareQueries
     market_queries: MarketQueries
     source_queries: SourceQueries
     ingest: IngestPrices
@@ -79,6 +81,7 @@ def bootstrap(settings: Settings) -> Services:
     marketplaces = MarketplaceRepository(engine)
     runs = SourceRunRepository(engine)
     ingest = IngestPrices(prices, rollups, cache, PricePublisher(redis))
+    card_queries = CardQueries(cards, prices, marketplaces, cache)
     return Services(
         settings=settings,
         engine=engine,
@@ -90,7 +93,8 @@ def bootstrap(settings: Settings) -> Services:
         rollups=rollups,
         market=market,
         runs=runs,
-        card_queries=CardQueries(cards, prices, marketplaces, cache),
+        card_queries=card_queries,
+        compare_queries=CompareQueries(card_queries),
         market_queries=MarketQueries(market, cache),
         source_queries=SourceQueries(runs, collection_intervals(settings)),
         ingest=ingest,

@@ -11,10 +11,12 @@ import assets
 from app import health
 from app.bootstrap import Services
 from callbacks import card as card_callbacks
+from callbacks import compare as compare_callbacks
 from callbacks import market as market_callbacks
 from callbacks import sources as sources_callbacks
 from callbacks import theme as theme_callbacks
 from layouts import card as card_layout
+from layouts import compare as compare_layout
 from layouts import market as market_layout
 from layouts import sources as sources_layout
 from layouts.shell import shell
@@ -40,6 +42,9 @@ def create_app(services: Services) -> dash.Dash:
     dash.register_page("market", path="/", name="Market", title="Market · CardCharts", layout=market_layout.layout)
     dash.register_page("card", path="/card", name="Card", title="Card · CardCharts", layout=card_layout.layout)
     dash.register_page(
+        "compare", path="/compare", name="Compare", title="Compare · CardCharts", layout=compare_layout.layout
+    )
+    dash.register_page(
         "sources", path="/sources", name="Sources", title="Sources · CardCharts", layout=sources_layout.layout
     )
     app.layout = shell()
@@ -47,5 +52,6 @@ def create_app(services: Services) -> dash.Dash:
     market_callbacks.register(app, services.market_queries)
     sources_callbacks.register(app, services.source_queries)
     card_callbacks.register(app, services.card_queries)
+    compare_callbacks.register(app, services.card_queries, services.compare_queries)
     health.register(server, services)
     return app

@@ -154,3 +154,35 @@ def volume_by_format_figure(volume: list[dict[str, Any]], currency: str, scheme:
         )
     )
     return figure
+
+
+def compare_figure(
+    compared: dict[str, Any], marketplaces: dict[str, dict[str, Any]], scheme: str = "light"
+) -> go.Figure:
+    """Several printings on one chart, in price or as a percentage of each series' start."""
+    unit = "Index (start = 100)" if compared["normalized"] else f"Price ({compared['currency']})"
+    figure = go.Figure(layout=_base_layout(scheme, unit))
+    figure.update_layout(hovermode="closest")
+    if not compared["series"]:
+        return _empty(figure)
+    for series in compared["series"]:
+        label = f"{series['printing']} · {series_label(series, marketplaces)}"
+        figure.add_trace(
+            go.Scatter(
+                x=series["time"],
+                y=[_number(v) for v in series["value"]],
+                customdata=[[value, price] for value, price in zip(series["value"], series["price"], strict=True)],
+                name=label,
+                mode="lines+markers",
+                marker={"size": 4},
+                connectgaps=False,
+                hovertemplate=f"{label}<br>%{{x}}<br>%{{customdata[0]}}"
+                + (
+                    f" (price %{{customdata[1]}} {compared['currency']})"
+                    if compared["normalized"]
+                    else f" {compared['currency']}"
+                )
+                + "<extra></extra>",
+            )
+        )
+    return figure

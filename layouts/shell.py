@@ -6,7 +6,7 @@ import dash
 import dash_mantine_components as dmc
 from dash import dcc, html
 
-NAVIGATION = (("Market", "/"), ("Card", "/card"), ("Sources", "/sources"))
+NAVIGATION = (("Market", "/"), ("Card", "/card"), ("Compare", "/compare"), ("Sources", "/sources"))
 
 
 def shell() -> dmc.MantineProvider:

@@ -79,7 +79,7 @@ class CardQueries:
             latest = self.prices.latest(card_id)
             return {
                 "card": plain(asdict(card)),
-                "marketplaces": {str(m.id): plain(asdict(m)) for m in self.marketplaces.all()},
+                "marketplaces": self.marketplace_names(),
                 "latest": [plain(row) for row in _with_relations(latest)],
             }
 
@@ -127,6 +127,10 @@ class CardQueries:
             }
 
         return self.cache.get_or_compute(key, compute)
+
+    def marketplace_names(self) -> dict[str, dict[str, Any]]:
+        """Every marketplace by id (as a string key), for labelling series."""
+        return {str(m.id): plain(asdict(m)) for m in self.marketplaces.all()}
 
     def search(self, query: str, limit: int = 20) -> list[dict[str, Any]]:
         """Printings by name: prefix matches first, then fuzzy ones (not cached: it is an index hit)."""

@@ -1,0 +1,116 @@
+"""Compare page callbacks: choose printings, draw them on one scale."""
+
+from __future__ import annotations
+
+import logging
+
+from dash import Dash, Input, Output, State, ctx, no_update
+from sqlalchemy.exc import SQLAlchemyError
+
+from callbacks.figures import compare_figure
+from data.domain import Condition, Finish, Language, NotFound
+from data.use_cases.cards import CardQueries
+from data.use_cases.compare import CompareQueries
+from layouts.market import status
+
+log = logging.getLogger(__name__)
+
+EMPTY = {"series": [], "normalized": True, "currency": "USD"}
+
+
+def _optional(parse, value: str | None):
+    return None if value in (None, "all") else parse(value)
+
+
+def _label(card: dict) -> str:
+    return f"{card['name']} — {card['set_code'].upper()} #{card['collector_number']}"
+
+
+def register(app: Dash, cards: CardQueries, compare: CompareQueries) -> None:
+    @app.callback(
+        Output("compare-search", "data"),
+        Input("compare-search", "searchValue"),
+        Input("compare-ids", "data"),
+        State("compare-search", "value"),
+        State("compare-search", "data"),
+    )
+    def options(text, ids, chosen, current):
+        known = {option["value"]: option for option in current or []}
+        if ctx.triggered_id == "compare-ids" or not ctx.triggered_id:
+            for raw in ids or []:
+                try:
+                    known[raw] = {"value": raw, "label": _label(cards.detail(int(raw))["card"])}
+                except (NotFound, ValueError):
+                    known.pop(raw, None)
+            return list(known.values())
+        if not text or len(text.strip()) < 2:
+            return no_update
+        kept = [known[value] for value in chosen or [] if value in known]
+        found = [{"value": str(card["id"]), "label": _label(card)} for card in cards.search(text, limit=20)]
+        return kept + [option for option in found if option["value"] not in set(chosen or [])]
+
+    @app.callback(Output("compare-ids", "data"), Input("compare-search", "value"), prevent_initial_call=True)
+    def choose(values):
+        return values or []
+
+    @app.callback(
+        Output("compare-graph", "figure"),
+        Output("compare-status", "children"),
+        Input("compare-ids", "data"),
+        Input("compare-range", "value"),
+        Input("compare-mode", "value"),
+        Input("compare-currency", "value"),
+        Input("compare-condition", "value"),
+        Input("compare-finish", "value"),
+        Input("compare-language", "value"),
+        Input("color-scheme", "data"),
+    )
+    def draw(ids, range_name, mode, currency, condition, finish, language, scheme):
+        if not ids:
+            return compare_figure(EMPTY, {}, scheme), status("Choose up to 8 printings above.")
+        try:
+            card_ids = [int(raw) for raw in ids]
+            compared = compare.compare(
+                card_ids,
+                range_name,
+                currency,
+                _optional(Condition.parse, condition),
+                _optional(Language.parse, language),
+                _optional(Finish.parse, finish),
+                mode == "normalized",
+            )
+            marketplaces = cards.marketplace_names()
+        except ValueError as exc:
+            return compare_figure(EMPTY, {}, scheme), status(str(exc), "red", "Bad parameter")
+        except SQLAlchemyError:
+            log.exception("compare page: database error")
+            return compare_figure(EMPTY, {}, scheme), status("The price database is unreachable.", "red", "Error")
+        notes = []
+        if compared["missing"]:
+            notes.append(f"Unknown card id(s): {', '.join(map(str, compared['missing']))}.")
+        if not compared["series"]:
+            notes.append("No prices match these filters in this range.")
+        return compare_figure(compared, marketplaces, scheme), status(" ".join(notes) or None)
+
+    app.clientside_callback(
+        """
+        (ids, range, mode, currency, condition, finish, lang) => {
+            const query = new URLSearchParams({ids: (ids || []).join(','), range, mode, currency, condition,
+                                               finish, lang});
+            const next = window.location.pathname + '?' + query.toString();
+            if (next !== window.location.pathname + window.location.search) {
+                window.history.pushState({}, '', next);
+            }
+            return window.dash_clientside.no_update;
+        }
+        """,
+        Output("compare-ids", "id"),
+        Input("compare-ids", "data"),
+        Input("compare-range", "value"),
+        Input("compare-mode", "value"),
+        Input("compare-currency", "value"),
+        Input("compare-condition", "value"),
+        Input("compare-finish", "value"),
+        Input("compare-language", "value"),
+        prevent_initial_call=True,
+    )

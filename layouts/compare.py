@@ -1,0 +1,62 @@
+"""The compare page: up to eight printings on one chart, in price or normalized to 100."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import dash_mantine_components as dmc
+from dash import dcc, html
+
+from layouts.filters import CONDITIONS, CURRENCIES, FINISHES, LANGUAGES, range_control, select
+
+
+def layout(
+    ids: str = "",
+    range: str = "90d",
+    currency: str = "USD",
+    condition: str = "NM",
+    finish: str = "nonfoil",
+    lang: str = "en",
+    mode: str = "normalized",
+    **_: Any,
+) -> html.Div:
+    chosen = [part for part in ids.split(",") if part.strip()]
+    return html.Div(
+        [
+            dcc.Store(id="compare-ids", data=chosen),
+            dmc.MultiSelect(
+                id="compare-search",
+                label="Printings to compare (up to 8)",
+                placeholder="Type a card name…",
+                searchable=True,
+                maxValues=8,
+                data=[{"value": value, "label": f"card {value}"} for value in chosen],
+                value=chosen,
+                w=720,
+            ),
+            dmc.Group(
+                [
+                    range_control("compare-range", range),
+                    dmc.SegmentedControl(
+                        id="compare-mode",
+                        data=[{"value": "normalized", "label": "Start = 100"}, {"value": "price", "label": "Price"}],
+                        value=mode if mode in ("normalized", "price") else "normalized",
+                    ),
+                    select("compare-currency", "Currency", CURRENCIES, currency, 110),
+                    select("compare-condition", "Condition", CONDITIONS, condition),
+                    select("compare-finish", "Finish", FINISHES, finish, 130),
+                    select("compare-language", "Language", LANGUAGES, lang),
+                ],
+                align="flex-end",
+                gap="md",
+                mt="md",
+            ),
+            html.Div(id="compare-status"),
+            dmc.Paper(
+                dcc.Graph(id="compare-graph", config={"displaylogo": False}, style={"height": "480px"}),
+                withBorder=True,
+                p="xs",
+                mt="md",
+            ),
+        ]
+    )
