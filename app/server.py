@@ -49,7 +49,7 @@ def create_app(services: Services) -> dash.Dash:
     )
     app.layout = shell()
     theme_callbacks.register(app)
-    market_callbacks.register(app, services.market_queries)
+    market_callbacks.register(app, services.market_queries, services.source_queries)
     sources_callbacks.register(app, services.source_queries)
     card_callbacks.register(app, services.card_queries)
     compare_callbacks.register(app, services.card_queries, services.compare_queries)

@@ -110,6 +110,35 @@ def series_label(series: dict[str, Any], marketplaces: dict[str, dict[str, Any]]
     return f"{market} · {series['finish']} · {condition} · {language}"
 
 
+def _band(figure: go.Figure, series: dict[str, Any]) -> None:
+    if not any(v is not None for v in series["low"] + series["high"]):
+        return
+    figure.add_trace(
+        go.Scatter(
+            x=series["time"],
+            y=[_number(v) for v in series["high"]],
+            mode="lines",
+            line={"width": 0},
+            hoverinfo="skip",
+            showlegend=False,
+            connectgaps=False,
+        )
+    )
+    figure.add_trace(
+        go.Scatter(
+            x=series["time"],
+            y=[_number(v) for v in series["low"]],
+            mode="lines",
+            line={"width": 0},
+            fill="tonexty",
+            fillcolor="rgba(99, 110, 250, 0.15)",
+            name="Low-high",
+            hoverinfo="skip",
+            connectgaps=False,
+        )
+    )
+
+
 def card_history_figure(
     history: dict[str, Any], marketplaces: dict[str, dict[str, Any]], scheme: str = "light"
 ) -> go.Figure:
@@ -131,6 +160,29 @@ def card_history_figure(
                 marker={"size": 4},
                 connectgaps=False,
                 hovertemplate=f"{label}<br>%{{x}}<br>%{{customdata[0]}} %{{customdata[1]}}<extra></extra>",
+            )
+        )
+    if len(history["series"]) == 1:  # one variant: its low-high band (daily lows and highs at daily resolution)
+        _band(figure, history["series"][0])
+    for spread in history.get("spreads", []):
+        if spread["currency"] not in currencies:
+            continue
+        shop = marketplaces.get(str(spread["retail_id"]), {}).get("name", "retail")
+        label = f"{shop} spread · {spread['finish']} · {Condition(spread['condition']).code}"
+        figure.add_trace(
+            go.Scatter(
+                x=spread["time"],
+                y=[_number(v) for v in spread["spread"]],
+                name=label,
+                mode="lines+markers",
+                line={"dash": "dot"},
+                marker={"size": 4},
+                connectgaps=False,
+                customdata=[
+                    [v, p, spread["currency"]] for v, p in zip(spread["spread"], spread["spread_pct"], strict=True)
+                ],
+                hovertemplate=f"{label} (retail - buylist)<br>%{{x}}<br>%{{customdata[0]}} %{{customdata[2]}} "
+                "(%{customdata[1]}% of retail)<extra></extra>",
             )
         )
     times = [moment for series in history["series"] for moment in series["time"]]

@@ -11,7 +11,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from callbacks.figures import market_index_figure, volume_by_format_figure
 from data.domain import Condition, Finish, Language
 from data.use_cases.market import MarketQueries
-from layouts.market import EMPTY_HELP, overview_figures, status
+from data.use_cases.sources import SourceQueries
+from layouts.market import EMPTY_HELP, overview_figures, sources_figure, status
 
 log = logging.getLogger(__name__)
 
@@ -22,7 +23,7 @@ def _optional(parse, value: str | None):
     return None if value in (None, "all") else parse(value)
 
 
-def register(app: Dash, market: MarketQueries) -> None:
+def register(app: Dash, market: MarketQueries, sources: SourceQueries) -> None:
     @app.callback(
         Output("market-index-graph", "figure"),
         Output("market-overview", "children"),
@@ -52,7 +53,8 @@ def register(app: Dash, market: MarketQueries) -> None:
         message = None if index["time"] else EMPTY_HELP
         if overview["printings_tracked"] and not index["time"]:
             message = "No prices match these filters in this range."
-        return market_index_figure(index, scheme), overview_figures(overview), status(message)
+        figures = [*overview_figures(overview), sources_figure(sources.status())]
+        return market_index_figure(index, scheme), figures, status(message)
 
     @app.callback(
         Output("movers-gainers", "rowData"),

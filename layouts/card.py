@@ -8,7 +8,8 @@ import dash_ag_grid as dag
 import dash_mantine_components as dmc
 from dash import dcc, html
 
-from layouts.filters import ALL, CONDITIONS, CURRENCIES, FINISHES, LANGUAGES, range_control, select
+from data.domain import RANGES
+from layouts.filters import ALL, CONDITIONS, CURRENCIES, FINISHES, LANGUAGES, ignored, range_control, select
 
 LATEST_COLUMNS = [
     {"field": "marketplace", "pinned": "left", "minWidth": 170},
@@ -40,6 +41,13 @@ def layout(
     """The page for a URL: ?id=<card id> and the filters."""
     return html.Div(
         [
+            ignored(
+                range=(range, list(RANGES)),
+                currency=(currency, CURRENCIES),
+                condition=(condition, CONDITIONS),
+                finish=(finish, FINISHES),
+                lang=(lang, LANGUAGES),
+            ),
             dcc.Store(id="card-id", data=id),
             dmc.Select(
                 id="card-search",

@@ -7,7 +7,8 @@ from typing import Any
 import dash_mantine_components as dmc
 from dash import dcc, html
 
-from layouts.filters import CONDITIONS, CURRENCIES, FINISHES, LANGUAGES, range_control, select
+from data.domain import RANGES
+from layouts.filters import CONDITIONS, CURRENCIES, FINISHES, LANGUAGES, ignored, range_control, select
 
 
 def layout(
@@ -23,6 +24,14 @@ def layout(
     chosen = [part for part in ids.split(",") if part.strip()]
     return html.Div(
         [
+            ignored(
+                range=(range, list(RANGES)),
+                currency=(currency, CURRENCIES),
+                condition=(condition, CONDITIONS),
+                finish=(finish, FINISHES),
+                lang=(lang, LANGUAGES),
+                mode=(mode, ["normalized", "price"]),
+            ),
             dcc.Store(id="compare-ids", data=chosen),
             dmc.MultiSelect(
                 id="compare-search",

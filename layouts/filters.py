@@ -15,6 +15,18 @@ LANGUAGES = ALL + [{"value": code, "label": language.value} for language, code i
 CURRENCIES = [{"value": c, "label": c} for c in ("USD", "EUR", "TIX")]
 
 
+def ignored(**given: tuple[str, list[dict[str, str]] | list[str]]) -> dmc.Alert | None:
+    """A notice naming URL parameters whose values are unknown (the page shows the default instead)."""
+    bad = []
+    for name, (value, options) in given.items():
+        allowed = {o["value"] if isinstance(o, dict) else o for o in options}
+        if value is not None and value not in allowed:
+            bad.append(f"{name}={value!r} (use one of: {', '.join(sorted(allowed))})")
+    if not bad:
+        return None
+    return dmc.Alert("Ignored: " + "; ".join(bad) + ".", title="Unknown URL parameter", color="orange", mt="sm")
+
+
 def select(id_: str, label: str, data: list[dict[str, str]], value: str, width: int = 170) -> dmc.Select:
     """A filter; an unknown value from a URL falls back to the first option, visibly."""
     known = {option["value"] for option in data}

@@ -8,7 +8,8 @@ import dash_ag_grid as dag
 import dash_mantine_components as dmc
 from dash import dcc, html
 
-from layouts.filters import CONDITIONS, CURRENCIES, FINISHES, LANGUAGES, range_control, select
+from data.domain import RANGES
+from layouts.filters import CONDITIONS, CURRENCIES, FINISHES, LANGUAGES, ignored, range_control, select
 
 EMPTY_HELP = [
     "No prices are stored yet. Load real data with ",
@@ -33,6 +34,15 @@ def layout(
     """The page for a URL; query parameters preselect the filters."""
     return html.Div(
         [
+            ignored(
+                range=(range, list(RANGES)),
+                currency=(currency, CURRENCIES[:2]),
+                condition=(condition, CONDITIONS),
+                finish=(finish, FINISHES),
+                lang=(lang, LANGUAGES),
+                period=(period, ["24h", "7d"]),
+                fmt=(fmt, FORMATS),
+            ),
             dmc.Group(
                 [
                     range_control("market-range", range),
@@ -45,7 +55,7 @@ def layout(
                 gap="md",
             ),
             html.Div(id="market-status"),
-            dmc.SimpleGrid(id="market-overview", cols={"base": 2, "md": 4}, mt="md"),
+            dmc.SimpleGrid(id="market-overview", cols={"base": 2, "md": 5}, mt="md"),
             dmc.Paper(
                 dcc.Graph(
                     id="market-index-graph",
@@ -146,6 +156,18 @@ def _change(change: dict[str, str] | None) -> str:
         return "no earlier data"
     sign = "+" if not change["pct"].startswith("-") else ""
     return f"{sign}{change['pct']}%"
+
+
+def sources_figure(sources: list[dict[str, Any]]) -> dmc.Paper:
+    """How many sources are fresh, with the stale ones named (details on the sources page)."""
+    counts = {
+        kind: [row["source"] for row in sources if row["freshness"] == kind] for kind in ("fresh", "stale", "never")
+    }
+    note = ", ".join(f"{name} stale" for name in counts["stale"]) or "none stale"
+    value = f"{len(counts['fresh'])} fresh · {len(counts['stale'])} stale"
+    paper = _figure("Sources", value, note)
+    paper.children.append(dmc.Anchor("details", href="/sources", size="xs"))
+    return paper
 
 
 def overview_figures(overview: dict[str, Any]) -> list[dmc.Paper]:

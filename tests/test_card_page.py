@@ -63,8 +63,10 @@ def test_unknown_and_malformed_card_ids_get_a_message(dash_duo, services):
     dash_duo.start_server(create_app(services))
     dash_duo.wait_for_page(f"{dash_duo.server_url}/card?id=999999")
     dash_duo.wait_for_contains_text("#card-status", "Unknown card", timeout=15)
-    dash_duo.wait_for_page(f"{dash_duo.server_url}/card?id=abc&range=2w")
+    dash_duo.wait_for_page(f"{dash_duo.server_url}/card?id=abc&range=2w&condition=SHINY")
     dash_duo.wait_for_contains_text("#card-status", "not a card id", timeout=15)
+    notice = dash_duo.find_element("#_pages_content").text
+    assert "range='2w'" in notice and "condition='SHINY'" in notice
     dash_duo.wait_for_page(f"{dash_duo.server_url}/card")
     dash_duo.wait_for_contains_text("#card-status", "Search for a printing", timeout=15)
     assert _console_errors(dash_duo) == []
@@ -78,3 +80,17 @@ def test_search_offers_printings_by_name(dash_duo, services):
     search.send_keys("Consid")
     dash_duo.wait_for_contains_text("body", "Consider — MID #44", timeout=15)
     assert _console_errors(dash_duo) == []
+
+
+def test_retail_buylist_spread_is_exact(services):
+    card = _loaded(services)
+    from workers.imports import import_cardkingdom
+
+    import_cardkingdom(services, FIXTURES / "cardkingdom" / "pricelist-sample.json")
+    history = services.card_queries.history(card, "30d")
+    ck = services.marketplaces.by_slug("cardkingdom").id
+    spreads = [s for s in history["spreads"] if s["retail_id"] == ck and s["finish"] == "nonfoil"]
+    # 2025-11-03: MTGJSON's Card Kingdom retail 0.49 and buylist 0.10; 2025-11-02 05:05: the pricelist's 0.49 / 0.10
+    assert [
+        (t[:10], v, p) for s in spreads for t, v, p in zip(s["time"], s["spread"], s["spread_pct"], strict=True)
+    ] == [("2025-11-02", "0.3900", "79.59"), ("2025-11-03", "0.3900", "79.59")]

@@ -54,6 +54,45 @@ def _with_relations(latest: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return rows
 
 
+def spreads(series: list[dict[str, Any]], marketplaces: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+    """Retail minus buylist of the same shop and variant, at the times both have a price."""
+    slugs = {key: market["slug"] for key, market in marketplaces.items()}
+    by_key = {
+        (slugs.get(str(s["marketplace_id"])), s["condition"], s["finish"], s["language"], s["currency"]): s
+        for s in series
+    }
+    out = []
+    for (slug, *variant), buylist in by_key.items():
+        if not slug or not slug.endswith("-buylist"):
+            continue
+        retail = by_key.get((slug.removesuffix("-buylist"), *variant))
+        if retail is None:
+            continue
+        bought = dict(zip(buylist["time"], buylist["price"], strict=True))
+        times, values, percents = [], [], []
+        for moment, price in zip(retail["time"], retail["price"], strict=True):
+            if bought.get(moment) is not None and price is not None:
+                sell, buy = Decimal(price), Decimal(bought[moment])
+                times.append(moment)
+                values.append(str(sell - buy))
+                percents.append(None if sell == 0 else str(round(100 * (sell - buy) / sell, 2)))
+        if times:
+            out.append(
+                {
+                    "retail_id": retail["marketplace_id"],
+                    "buylist_id": buylist["marketplace_id"],
+                    "condition": retail["condition"],
+                    "finish": retail["finish"],
+                    "language": retail["language"],
+                    "currency": retail["currency"],
+                    "time": times,
+                    "spread": values,
+                    "spread_pct": percents,
+                }
+            )
+    return out
+
+
 class CardQueries:
     def __init__(
         self,
@@ -117,13 +156,15 @@ class CardQueries:
                 raise NotFound(f"no card with id {card_id}")
             start = asof - span if asof is not None and span is not None else None
             rows = self.prices.history(card_id, start, asof, resolution, variants) if asof else []
+            series = group_series(rows, VARIANT_KEYS, POINT_VALUES)
             return {
                 "card_id": card_id,
                 "range": range_name,
                 "resolution": resolution.name,
                 "start": plain(start),
                 "asof": plain(asof),
-                "series": group_series(rows, VARIANT_KEYS, POINT_VALUES),
+                "series": series,
+                "spreads": spreads(series, self.marketplace_names()),
             }
 
         return self.cache.get_or_compute(key, compute)
