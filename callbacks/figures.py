@@ -8,7 +8,10 @@ never an interpolated value.
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
 from datetime import datetime, timedelta
+from functools import lru_cache, wraps
 from typing import Any
 
 import plotly.graph_objects as go
@@ -16,6 +19,24 @@ import plotly.graph_objects as go
 from data.domain import Condition, Language
 
 TEMPLATES = {"light": "plotly_white", "dark": "plotly_dark"}
+MEMO_SIZE = 256
+
+
+def memoized(builder: Callable[..., go.Figure]) -> Callable[..., dict[str, Any]]:
+    """Figures keyed by the data they are built from: the same data (a cache hit upstream,
+    a theme switched back) returns the figure built before, as the plain dict Dash sends."""
+
+    @lru_cache(maxsize=MEMO_SIZE)
+    def build(arguments: str) -> dict[str, Any]:
+        args = json.loads(arguments)
+        return builder(*args).to_plotly_json()
+
+    @wraps(builder)
+    def cached(*args: Any) -> dict[str, Any]:
+        return build(json.dumps(args, sort_keys=True, separators=(",", ":")))
+
+    cached.uncached = builder
+    return cached
 
 
 def _number(value: str | None) -> float | None:
@@ -46,6 +67,7 @@ def _empty(figure: go.Figure) -> go.Figure:
     return figure
 
 
+@memoized
 def market_index_figure(index: dict[str, Any], scheme: str = "light") -> go.Figure:
     """The market index: mean price per bucket, with the bucket's low-high band."""
     figure = go.Figure(layout=_base_layout(scheme, f"Mean price ({index['currency']})"))
@@ -139,6 +161,7 @@ def _band(figure: go.Figure, series: dict[str, Any]) -> None:
     )
 
 
+@memoized
 def card_history_figure(
     history: dict[str, Any], marketplaces: dict[str, dict[str, Any]], scheme: str = "light"
 ) -> go.Figure:
@@ -191,6 +214,7 @@ def card_history_figure(
     return figure
 
 
+@memoized
 def volume_by_format_figure(volume: list[dict[str, Any]], currency: str, scheme: str = "light") -> go.Figure:
     """Value of the latest day's prices of the printings legal in each format."""
     figure = go.Figure(layout=_base_layout(scheme, f"Value ({currency})"))
@@ -208,6 +232,7 @@ def volume_by_format_figure(volume: list[dict[str, Any]], currency: str, scheme:
     return figure
 
 
+@memoized
 def compare_figure(
     compared: dict[str, Any], marketplaces: dict[str, dict[str, Any]], scheme: str = "light"
 ) -> go.Figure:

@@ -1,0 +1,237 @@
+"""Dashboard benchmark: server time of the pages' main callbacks on a large store.
+
+    python bench/dashboard.py [--rows 10000000]
+
+Loads synthetic snapshot rows (a benchmark load, never product data) into a
+database of its own, then POSTs each page's main callback to
+/_dash-update-component through the Flask server (no browser, no network) and
+prints p50 / p95 cold (Redis emptied before each call) and warm, plus the
+response size of the card history callback for one year of one printing, all
+variants. Targets: p95 <= 60 ms cold, <= 15 ms warm; history response <= 200 KB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+import psycopg
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from app.bootstrap import bootstrap
+from app.embedded import EmbeddedRedis
+from app.server import create_app
+from app.settings import Settings
+from bench.foundation import ADMIN_URL, percentile
+from data.domain import Card, Condition, Finish, Marketplace, MarketplaceKind, PriceSnapshot
+from migrations import runner
+
+START = datetime(2025, 11, 1, tzinfo=UTC)
+VARIANTS = [
+    ("tcgplayer", Finish.NONFOIL, Condition.NEAR_MINT, "USD"),
+    ("tcgplayer", Finish.FOIL, Condition.NEAR_MINT, "USD"),
+    ("tcgplayer", Finish.NONFOIL, Condition.LIGHTLY_PLAYED, "USD"),
+    ("cardkingdom", Finish.NONFOIL, Condition.NEAR_MINT, "USD"),
+    ("cardkingdom-buylist", Finish.NONFOIL, Condition.NEAR_MINT, "USD"),
+]
+
+
+def load(services, cards: int, rows: int) -> list[int]:
+    markets = {
+        m.slug: services.marketplaces.ensure(m)
+        for m in (
+            Marketplace("tcgplayer", "TCGplayer", "USD"),
+            Marketplace("cardkingdom", "Card Kingdom", "USD"),
+            Marketplace("cardkingdom-buylist", "Card Kingdom buylist", "USD", MarketplaceKind.BUYLIST),
+        )
+    }
+    ids = list(
+        services.cards.upsert_many(
+            Card(
+                name=f"Benchmark printing {i}",
+                set_code="bch",
+                collector_number=str(i),
+                scryfall_id=str(uuid.UUID(int=i + 1)),
+                released_at=date(2025, 1, 1),
+                legalities={"modern": "legal" if i % 2 else "not_legal", "commander": "legal"},
+            )
+            for i in range(cards)
+        ).values()
+    )
+    steps = rows // (cards * len(VARIANTS))
+    hours = 365 * 24 // steps  # spread the snapshots over a year
+    rng = random.Random(3)
+    base = {card: Decimal(rng.randrange(10, 20000)) / 100 for card in ids}
+    started = time.perf_counter()
+    for step in range(steps):
+        moment = START + timedelta(hours=hours * step)
+        batch = []
+        for card in ids:
+            for slug, finish, condition, currency in VARIANTS:
+                price = (base[card] * Decimal(rng.randrange(95, 106)) / 100).quantize(Decimal("0.01")) + Decimal("0.01")
+                batch.append(
+                    PriceSnapshot(
+                        time=moment,
+                        card_id=card,
+                        marketplace_id=markets[slug],
+                        price=price,
+                        currency=currency,
+                        finish=finish,
+                        condition=condition,
+                        num_listings=rng.randrange(0, 40),
+                    )
+                )
+        services.prices.bulk_upsert(batch)
+    print(
+        f"loaded {steps * cards * len(VARIANTS):,} rows ({steps} snapshots every {hours} h) "
+        f"in {time.perf_counter() - started:.0f} s"
+    )
+    started = time.perf_counter()
+    services.rollups.refresh_since(START)
+    print(f"rollups rebuilt in {time.perf_counter() - started:.0f} s")
+    with services.engine.connect() as conn:
+        conn.exec_driver_sql("ANALYZE")
+    return ids
+
+
+def callback_body(app, output: str, values: dict[str, object]) -> dict:
+    """The JSON a browser POSTs for the callback writing `output`, with these input values."""
+    spec = next(cb for key, cb in app.callback_map.items() if key == output or key.startswith(output))
+    key = next(k for k, cb in app.callback_map.items() if cb is spec)
+    inputs = [
+        {"id": i["id"], "property": i["property"], "value": values.get(f"{i['id']}.{i['property']}")}
+        for i in spec["inputs"]
+    ]
+    return {
+        "output": key,
+        "outputs": [{"id": o.split(".")[0], "property": o.split(".")[1]} for o in key.strip(".").split("...")]
+        if key.startswith("..")
+        else {"id": key.split(".")[0], "property": key.split(".")[1]},
+        "inputs": inputs,
+        "changedPropIds": [f"{inputs[0]['id']}.{inputs[0]['property']}"],
+        "state": [{"id": s["id"], "property": s["property"], "value": None} for s in spec.get("state", [])],
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rows", type=int, default=10_000_000)
+    parser.add_argument("--cards", type=int, default=10_000)
+    parser.add_argument("--calls", type=int, default=100)
+    args = parser.parse_args()
+    name = f"cardcharts_bench_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    url = "postgresql+psycopg://" + ADMIN_URL.rsplit("/", 1)[0].split("://", 1)[1] + "/" + name
+    redis = EmbeddedRedis(Path(tempfile.mkdtemp(prefix="cc-bench-")))
+    try:
+        runner.upgrade(url)
+        services = bootstrap(Settings(database_url=url, redis_url=redis.start(), secret_key="b" * 32))
+        ids = load(services, args.cards, args.rows)
+        app = create_app(services)
+        client = app.server.test_client()
+        rng = random.Random(11)
+        pages = {
+            "market index + overview (30d)": (
+                "..market-index-graph.figure...market-overview.children...market-status.children..",
+                lambda: {
+                    "market-range.value": "30d",
+                    "market-currency.value": "USD",
+                    "market-condition.value": "all",
+                    "market-finish.value": "all",
+                    "market-language.value": "all",
+                    "color-scheme.data": "light",
+                },
+            ),
+            "market movers + volume (24h)": (
+                "..movers-gainers.rowData...movers-losers.rowData...market-volume-graph.figure..",
+                lambda: {
+                    "movers-period.value": "24h",
+                    "movers-min-price.value": 1,
+                    "movers-format.value": "all",
+                    "market-currency.value": "USD",
+                    "color-scheme.data": "light",
+                },
+            ),
+            "card history (30d, all variants)": (
+                "..card-history-graph.figure...card-status.children..",
+                lambda: {
+                    "card-id.data": str(rng.choice(ids)),
+                    "card-range.value": "30d",
+                    "card-currency.value": "USD",
+                    "card-condition.value": "all",
+                    "card-finish.value": "all",
+                    "card-language.value": "all",
+                    "card-market.value": "all",
+                    "color-scheme.data": "light",
+                },
+            ),
+            "card detail + latest grid": (
+                "..card-header.children...card-latest-grid.rowData...card-market.data..",
+                lambda: {"card-id.data": str(rng.choice(ids))},
+            ),
+            "sources": (
+                "..sources-grid.rowData...sources-status.children..",
+                lambda: {"sources-refresh.n_intervals": 1},
+            ),
+        }
+        print(
+            f"{'callback':<36} {'cold p50':>9} {'cold p95':>9} {'warm p50':>9} {'warm p95':>9}   (ms, n={args.calls})"
+        )
+        for label, (output, values) in pages.items():
+            timings = {"cold": [], "warm": []}
+            for _ in range(args.calls):
+                body = callback_body(app, output, values())
+                services.redis.flushdb()
+                for kind in ("cold", "warm"):
+                    started = time.perf_counter()
+                    response = client.post("/_dash-update-component", json=body)
+                    timings[kind].append((time.perf_counter() - started) * 1000)
+                    assert response.status_code == 200, response.data[:300]
+            print(
+                f"{label:<36} "
+                + " ".join(
+                    f"{statistics.median(timings[k]):9.1f} {percentile(timings[k], 0.95):9.1f}"
+                    for k in ("cold", "warm")
+                )
+            )
+        body = callback_body(
+            app,
+            "..card-history-graph.figure...card-status.children..",
+            {
+                "card-id.data": str(ids[0]),
+                "card-range.value": "1y",
+                "card-currency.value": "USD",
+                "card-condition.value": "all",
+                "card-finish.value": "all",
+                "card-language.value": "all",
+                "card-market.value": "all",
+                "color-scheme.data": "light",
+            },
+        )
+        response = client.post("/_dash-update-component", json=body)
+        figure = json.loads(response.data)["response"]["card-history-graph"]["figure"]
+        points = sum(len(trace["x"]) for trace in figure["data"])
+        print(
+            f"card history response, 1 year of one printing, all variants: {len(response.data) / 1024:,.0f} KB"
+            f" ({points} points; target <= 200 KB)"
+        )
+        services.close()
+    finally:
+        redis.stop()
+        with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+if __name__ == "__main__":
+    main()
