@@ -34,6 +34,9 @@ def test_cards_upsert_get_search_and_set(services, scryfall_objects):
     assert name in [c.name for c in services.cards.search(typo)]
     assert services.cards.search("   ") == []
     assert services.cards.search("100%_") == []  # LIKE wildcards are literal
+    by_number = services.cards.search("MID 44")
+    assert [(c.name, c.collector_number) for c in by_number] == [("Consider", "44")]
+    assert services.cards.search("mid #388")[0].collector_number == "388"
 
     mid = services.cards.by_set("MID")
     assert len(mid) == sum(1 for o in scryfall_objects if o["set"] == "mid")

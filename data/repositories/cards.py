@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -178,10 +179,24 @@ class CardRepository:
         return _row_to_card(row) if row else None
 
     def search(self, query: str, limit: int = 20) -> list[Card]:
-        """Names that start with the query first, then fuzzy (trigram) matches by similarity."""
+        """'MID 44' (set code and collector number) finds that printing; anything else is a name:
+        names that start with the query first, then fuzzy (trigram) matches by similarity."""
         needle = query.strip().lower()
         if not needle:
             return []
+        set_and_number = re.fullmatch(r"([a-z0-9]{2,6})\s*#?\s*([0-9][0-9a-z★†-]*)", needle)
+        if set_and_number:
+            with self.engine.connect() as conn:
+                rows = conn.execute(
+                    text(
+                        f"{_SELECT} WHERE set_code = :set AND lower(collector_number) LIKE :number ORDER BY"
+                        " length(collector_number), collector_number LIMIT :limit"
+                    ),
+                    {"set": set_and_number.group(1), "number": set_and_number.group(2) + "%", "limit": limit},
+                )
+                found = [_row_to_card(row) for row in rows]
+            if found:
+                return found
         pattern = needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         with self.engine.connect() as conn:
             rows = conn.execute(
