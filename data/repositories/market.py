@@ -16,14 +16,34 @@ _INDEX_TABLES = {
     Resolution.DAY: "market_index_daily",
 }
 
-# The latest hourly price of each NM English variant in a window ending at a moment.
-_LATEST_PER_VARIANT = """
-    SELECT DISTINCT ON (card_id, marketplace_id, finish)
-           card_id, marketplace_id, finish, bucket, avg_price
-    FROM card_prices_hourly
-    WHERE bucket > CAST(:{at} AS timestamptz) - :lookback AND bucket <= :{at}
-      AND currency = :currency AND condition = :condition AND language = :language
-    ORDER BY card_id, marketplace_id, finish, bucket DESC
+# Each NM English variant's newest hourly price in the window ending now and in the
+# one ending a period earlier, in one pass (the two windows may overlap, so each row
+# is read once per window it falls in), then compared: no join of two large sets,
+# whose size the planner cannot estimate.
+_MOVES = """
+    WITH windows AS (
+        SELECT card_id, marketplace_id, finish, bucket, avg_price, 'now' AS side
+        FROM card_prices_hourly
+        WHERE bucket > CAST(:now AS timestamptz) - :lookback AND bucket <= :now
+          AND currency = :currency AND condition = :condition AND language = :language
+        UNION ALL
+        SELECT card_id, marketplace_id, finish, bucket, avg_price, 'then'
+        FROM card_prices_hourly
+        WHERE bucket > CAST(:then AS timestamptz) - :lookback AND bucket <= :then
+          AND currency = :currency AND condition = :condition AND language = :language
+    ), newest AS (
+        SELECT DISTINCT ON (card_id, marketplace_id, finish, side) card_id, marketplace_id, finish, side, bucket,
+               avg_price
+        FROM windows
+        ORDER BY card_id, marketplace_id, finish, side, bucket DESC
+    )
+    SELECT card_id, marketplace_id, finish,
+           max(bucket) FILTER (WHERE side = 'now') AS time, max(avg_price) FILTER (WHERE side = 'now') AS price,
+           max(bucket) FILTER (WHERE side = 'then') AS then_time,
+           max(avg_price) FILTER (WHERE side = 'then') AS then_price
+    FROM newest
+    GROUP BY card_id, marketplace_id, finish
+    HAVING count(*) = 2
 """
 
 
@@ -130,20 +150,17 @@ class MarketRepository:
         Prices under `min_price` (bulk) are left out; `legal_in` keeps one format's cards."""
         fmt_clause = " AND c.legalities ->> :format = 'legal'" if legal_in else ""
         sql = f"""
-            WITH latest AS ({_LATEST_PER_VARIANT.format(at="now")}),
-            earlier AS ({_LATEST_PER_VARIANT.format(at="then")})
-            SELECT l.card_id, c.name, c.set_code, c.collector_number, l.marketplace_id, m.name AS marketplace,
-                   l.finish::text AS finish, l.bucket AS time, ROUND(l.avg_price, 2) AS price,
-                   e.bucket AS then_time, ROUND(e.avg_price, 2) AS then_price,
-                   ROUND(l.avg_price - e.avg_price, 2) AS change,
-                   ROUND(100 * (l.avg_price - e.avg_price) / e.avg_price, 2) AS change_pct
-            FROM latest l
-            JOIN earlier e USING (card_id, marketplace_id, finish)
-            JOIN cards c ON c.id = l.card_id
-            JOIN marketplaces m ON m.id = l.marketplace_id
-            WHERE l.avg_price >= :min_price AND e.avg_price > 0 {fmt_clause}
-              AND l.avg_price {{compare}} e.avg_price
-            ORDER BY change_pct {{direction}}, l.card_id
+            WITH moves AS ({_MOVES})
+            SELECT v.card_id, c.name, c.set_code, c.collector_number, v.marketplace_id, m.name AS marketplace,
+                   v.finish::text AS finish, v.time, ROUND(v.price, 2) AS price, v.then_time,
+                   ROUND(v.then_price, 2) AS then_price, ROUND(v.price - v.then_price, 2) AS change,
+                   ROUND(100 * (v.price - v.then_price) / v.then_price, 2) AS change_pct
+            FROM moves v
+            JOIN cards c ON c.id = v.card_id
+            JOIN marketplaces m ON m.id = v.marketplace_id
+            WHERE v.price >= :min_price AND v.then_price > 0 {fmt_clause}
+              AND v.price {{compare}} v.then_price
+            ORDER BY change_pct {{direction}}, v.card_id
             LIMIT :limit"""
         params = {
             "currency": currency,
