@@ -188,18 +188,22 @@ class MarketRepository:
     def volume_by_format(self, currency: str) -> list[dict[str, Any]]:
         """Per format: printings legal in it with a price in the last day of data, and their value."""
         with self.engine.connect() as conn:
+            # The window's end is read first and passed in: as a CTE the planner could not
+            # bound the scan with it and read every hourly row.
+            now = conn.execute(
+                text("SELECT max(bucket) FROM card_prices_hourly WHERE currency = :currency"), {"currency": currency}
+            ).scalar()
+            if now is None:
+                return []
             rows = conn.execute(
                 text(
                     """
-                    WITH asof AS (
-                        SELECT max(bucket) AS now FROM card_prices_hourly WHERE currency = :currency
-                    ), latest AS (
+                    WITH latest AS (
                         SELECT DISTINCT ON (card_id, marketplace_id, condition, finish, language)
-                               card_id, avg_price,
-                               COALESCE(total_quantity, total_listings, 1) AS weight
-                        FROM card_prices_hourly, asof
+                               card_id, avg_price, COALESCE(total_quantity, total_listings, 1) AS weight
+                        FROM card_prices_hourly
                         WHERE currency = :currency
-                          AND bucket > asof.now - interval '1 day' AND bucket <= asof.now
+                          AND bucket > CAST(:now AS timestamptz) - interval '1 day' AND bucket <= :now
                         ORDER BY card_id, marketplace_id, condition, finish, language, bucket DESC
                     )
                     SELECT f.format, count(DISTINCT l.card_id) AS printings,
@@ -212,6 +216,6 @@ class MarketRepository:
                     ORDER BY volume DESC, f.format
                     """
                 ),
-                {"currency": currency},
+                {"currency": currency, "now": now},
             ).mappings()
             return [dict(row) for row in rows]
