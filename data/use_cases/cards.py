@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import asdict
 from decimal import Decimal
 from typing import Any
@@ -21,6 +22,7 @@ from data.repositories.marketplaces import MarketplaceRepository
 from data.repositories.prices import PriceRepository
 from data.use_cases.jsonable import group_series, plain
 
+MARKETPLACES_TTL = 60.0
 VARIANT_KEYS = ("marketplace_id", "condition", "finish", "language", "currency")
 POINT_VALUES = ("price", "low", "high", "market", "listings", "quantity")
 
@@ -105,6 +107,7 @@ class CardQueries:
         self.prices = prices
         self.marketplaces = marketplaces
         self.cache = cache
+        self._marketplaces: tuple[float, dict[str, dict[str, Any]]] | None = None
 
     def detail(self, card_id: int) -> dict[str, Any]:
         """The printing, the marketplaces, and the newest price of each variant with its 24h,
@@ -170,8 +173,12 @@ class CardQueries:
         return self.cache.get_or_compute(key, compute)
 
     def marketplace_names(self) -> dict[str, dict[str, Any]]:
-        """Every marketplace by id (as a string key), for labelling series."""
-        return {str(m.id): plain(asdict(m)) for m in self.marketplaces.all()}
+        """Every marketplace by id (as a string key), for labelling series. Kept a minute in
+        the process: the list changes only when a new source first reports."""
+        now = time.monotonic()
+        if self._marketplaces is None or now - self._marketplaces[0] > MARKETPLACES_TTL:
+            self._marketplaces = (now, {str(m.id): plain(asdict(m)) for m in self.marketplaces.all()})
+        return self._marketplaces[1]
 
     def search(self, query: str, limit: int = 20) -> list[dict[str, Any]]:
         """Printings by name: prefix matches first, then fuzzy ones (not cached: it is an index hit)."""
