@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import Engine, text
 
+from data.db import CUSTOM_PLANS
 from data.domain import Condition, Language, Resolution, VariantFilter
 from data.repositories.prices import variant_clauses
 
@@ -183,6 +184,7 @@ class MarketRepository:
             # Hash joins only: the windows' size is unknowable to the planner, and its
             # nested-loop guess ran for half a minute on 10M rows (measured).
             conn.execute(text("SET LOCAL enable_nestloop = off"))
+            conn.execute(text(CUSTOM_PLANS))
             asof = conn.execute(
                 text("SELECT max(bucket) FROM card_prices_hourly WHERE currency = :currency"),
                 {"currency": currency},
@@ -198,7 +200,8 @@ class MarketRepository:
 
     def volume_by_format(self, currency: str) -> list[dict[str, Any]]:
         """Per format: printings legal in it with a price in the last day of data, and their value."""
-        with self.engine.connect() as conn:
+        with self.engine.begin() as conn:
+            conn.execute(text(CUSTOM_PLANS))
             # The window's end is read first and passed in: as a CTE the planner could not
             # bound the scan with it and read every hourly row.
             now = conn.execute(

@@ -18,7 +18,7 @@ from functools import cached_property
 
 from sqlalchemy import Connection, Engine, text
 
-from data.db import StorageMode, storage_mode
+from data.db import CUSTOM_PLANS, StorageMode, storage_mode
 from data.repositories.prices import BUCKET_ORIGIN
 
 ORIGIN = datetime(2000, 1, 3, tzinfo=UTC)
@@ -167,6 +167,7 @@ class RollupRepository:
             # A refresh reads a time window. Right after a bulk load the planner's
             # statistics lag and it picks whole-table scans (measured: 5x slower).
             conn.execute(text("SET LOCAL enable_seqscan = off"))
+            conn.execute(text(CUSTOM_PLANS))
             for rollup, start, end, card_ids in work:
                 delete, insert = _recompute_sql(rollup, end is not None, card_ids is not None)
                 params = {"start": start, "end": end, "card_ids": card_ids}
