@@ -8,6 +8,7 @@ from dash import Dash, Input, Output, no_update
 from sqlalchemy.exc import SQLAlchemyError
 
 from callbacks.figures import card_history_figure
+from callbacks.url_state import inputs, keep_in_url
 from data.domain import Condition, Finish, Language
 from data.use_cases.cards import CardQueries
 from layouts.card import header
@@ -17,6 +18,15 @@ from layouts.market import status
 log = logging.getLogger(__name__)
 
 NO_HISTORY = {"series": []}
+URL_PARAMS = {
+    "id": ("card-id", "data"),
+    "range": ("card-range", "value"),
+    "currency": ("card-currency", "value"),
+    "condition": ("card-condition", "value"),
+    "finish": ("card-finish", "value"),
+    "lang": ("card-language", "value"),
+    "market": ("card-market", "value"),
+}
 CHOOSE = "Search for a printing by name above."
 
 
@@ -77,13 +87,7 @@ def register(app: Dash, cards: CardQueries) -> None:
     @app.callback(
         Output("card-history-graph", "figure"),
         Output("card-status", "children"),
-        Input("card-id", "data"),
-        Input("card-range", "value"),
-        Input("card-currency", "value"),
-        Input("card-condition", "value"),
-        Input("card-finish", "value"),
-        Input("card-language", "value"),
-        Input("card-market", "value"),
+        *inputs(URL_PARAMS),
         Input("color-scheme", "data"),
     )
     def show_history(raw_id, range_name, currency, condition, finish, language, market, scheme):
@@ -120,27 +124,4 @@ def register(app: Dash, cards: CardQueries) -> None:
             )
         return card_history_figure(history, detail["marketplaces"], scheme), status(message)
 
-    # The view's state lives in the URL: each filter change pushes a history entry
-    # (back and forward work); the page reads the query string when it is opened.
-    app.clientside_callback(
-        """
-        (id, range, currency, condition, finish, lang, market) => {
-            if (!id) { return window.dash_clientside.no_update; }
-            const query = new URLSearchParams({id, range, currency, condition, finish, lang, market});
-            const next = window.location.pathname + '?' + query.toString();
-            if (next !== window.location.pathname + window.location.search) {
-                window.history.pushState({}, '', next);
-            }
-            return window.dash_clientside.no_update;
-        }
-        """,
-        Output("card-id", "id"),
-        Input("card-id", "data"),
-        Input("card-range", "value"),
-        Input("card-currency", "value"),
-        Input("card-condition", "value"),
-        Input("card-finish", "value"),
-        Input("card-language", "value"),
-        Input("card-market", "value"),
-        prevent_initial_call=True,
-    )
+    keep_in_url(app, URL_PARAMS, required=("id",))

@@ -8,6 +8,7 @@ from dash import Dash, Input, Output, State, ctx, no_update
 from sqlalchemy.exc import SQLAlchemyError
 
 from callbacks.figures import compare_figure
+from callbacks.url_state import inputs, keep_in_url
 from data.domain import Condition, Finish, Language, NotFound
 from data.use_cases.cards import CardQueries
 from data.use_cases.compare import CompareQueries
@@ -16,6 +17,15 @@ from layouts.market import status
 log = logging.getLogger(__name__)
 
 EMPTY = {"series": [], "normalized": True, "currency": "USD"}
+URL_PARAMS = {
+    "ids": ("compare-ids", "data"),
+    "range": ("compare-range", "value"),
+    "mode": ("compare-mode", "value"),
+    "currency": ("compare-currency", "value"),
+    "condition": ("compare-condition", "value"),
+    "finish": ("compare-finish", "value"),
+    "lang": ("compare-language", "value"),
+}
 
 
 def _optional(parse, value: str | None):
@@ -56,13 +66,7 @@ def register(app: Dash, cards: CardQueries, compare: CompareQueries) -> None:
     @app.callback(
         Output("compare-graph", "figure"),
         Output("compare-status", "children"),
-        Input("compare-ids", "data"),
-        Input("compare-range", "value"),
-        Input("compare-mode", "value"),
-        Input("compare-currency", "value"),
-        Input("compare-condition", "value"),
-        Input("compare-finish", "value"),
-        Input("compare-language", "value"),
+        *inputs(URL_PARAMS),
         Input("color-scheme", "data"),
     )
     def draw(ids, range_name, mode, currency, condition, finish, language, scheme):
@@ -92,25 +96,4 @@ def register(app: Dash, cards: CardQueries, compare: CompareQueries) -> None:
             notes.append("No prices match these filters in this range.")
         return compare_figure(compared, marketplaces, scheme), status(" ".join(notes) or None)
 
-    app.clientside_callback(
-        """
-        (ids, range, mode, currency, condition, finish, lang) => {
-            const query = new URLSearchParams({ids: (ids || []).join(','), range, mode, currency, condition,
-                                               finish, lang});
-            const next = window.location.pathname + '?' + query.toString();
-            if (next !== window.location.pathname + window.location.search) {
-                window.history.pushState({}, '', next);
-            }
-            return window.dash_clientside.no_update;
-        }
-        """,
-        Output("compare-ids", "id"),
-        Input("compare-ids", "data"),
-        Input("compare-range", "value"),
-        Input("compare-mode", "value"),
-        Input("compare-currency", "value"),
-        Input("compare-condition", "value"),
-        Input("compare-finish", "value"),
-        Input("compare-language", "value"),
-        prevent_initial_call=True,
-    )
+    keep_in_url(app, URL_PARAMS)

@@ -74,32 +74,7 @@ def market_index_figure(index: dict[str, Any], scheme: str = "light") -> go.Figu
     if not index["time"]:
         return _empty(figure)
     times = index["time"]
-    if any(value is not None for value in index["high"] + index["low"]):
-        figure.add_trace(
-            go.Scatter(
-                x=times,
-                y=[_number(v) for v in index["high"]],
-                name="High",
-                mode="lines",
-                line={"width": 0},
-                hoverinfo="skip",
-                showlegend=False,
-                connectgaps=False,
-            )
-        )
-        figure.add_trace(
-            go.Scatter(
-                x=times,
-                y=[_number(v) for v in index["low"]],
-                name="Low-high range",
-                mode="lines",
-                line={"width": 0},
-                fill="tonexty",
-                fillcolor="rgba(99, 110, 250, 0.15)",
-                hoverinfo="skip",
-                connectgaps=False,
-            )
-        )
+    _band(figure, index)
     figure.add_trace(
         go.Scatter(
             x=times,

@@ -9,6 +9,7 @@ from dash import Dash, Input, Output
 from sqlalchemy.exc import SQLAlchemyError
 
 from callbacks.figures import market_index_figure, volume_by_format_figure
+from callbacks.url_state import keep_in_url
 from data.domain import Condition, Finish, Language
 from data.use_cases.market import MarketQueries
 from data.use_cases.sources import SourceQueries
@@ -16,6 +17,16 @@ from layouts.market import EMPTY_HELP, overview_figures, sources_figure, status
 
 log = logging.getLogger(__name__)
 
+URL_PARAMS = {
+    "range": ("market-range", "value"),
+    "currency": ("market-currency", "value"),
+    "condition": ("market-condition", "value"),
+    "finish": ("market-finish", "value"),
+    "lang": ("market-language", "value"),
+    "period": ("movers-period", "value"),
+    "min_price": ("movers-min-price", "value"),
+    "fmt": ("movers-format", "value"),
+}
 NO_INDEX = {"currency": "USD", "time": [], "resolution": "DAY"}
 
 
@@ -80,27 +91,4 @@ def register(app: Dash, market: MarketQueries, sources: SourceQueries) -> None:
         ]
         return rows[0], rows[1], volume_by_format_figure(volume, currency, scheme)
 
-    # The view's state lives in the URL (see callbacks/card.py).
-    app.clientside_callback(
-        """
-        (range, currency, condition, finish, lang, period, min_price, fmt) => {
-            const query = new URLSearchParams({range, currency, condition, finish, lang, period,
-                                               min_price: min_price ?? '', fmt});
-            const next = window.location.pathname + '?' + query.toString();
-            if (next !== window.location.pathname + window.location.search) {
-                window.history.pushState({}, '', next);
-            }
-            return window.dash_clientside.no_update;
-        }
-        """,
-        Output("market-range", "id"),
-        Input("market-range", "value"),
-        Input("market-currency", "value"),
-        Input("market-condition", "value"),
-        Input("market-finish", "value"),
-        Input("market-language", "value"),
-        Input("movers-period", "value"),
-        Input("movers-min-price", "value"),
-        Input("movers-format", "value"),
-        prevent_initial_call=True,
-    )
+    keep_in_url(app, URL_PARAMS)
