@@ -9,7 +9,18 @@ import dash_mantine_components as dmc
 from dash import dcc, html
 
 from data.domain import RANGES
-from layouts.filters import ALL, CONDITIONS, CURRENCIES, FINISHES, LANGUAGES, ignored, range_control, select
+from layouts.filters import (
+    ALL,
+    CONDITIONS,
+    CURRENCIES,
+    FINISHES,
+    LANGUAGES,
+    chart_panel,
+    filter_bar,
+    ignored,
+    range_control,
+    select,
+)
 
 LATEST_COLUMNS = [
     {"field": "marketplace", "pinned": "left", "minWidth": 170},
@@ -60,7 +71,7 @@ def layout(
                 nothingFoundMessage="No printing by that name",
             ),
             html.Div(id="card-header", style={"marginTop": "1rem"}),
-            dmc.Group(
+            filter_bar(
                 [
                     range_control("card-range", range),
                     select("card-currency", "Currency", CURRENCIES, currency, 110),
@@ -70,18 +81,10 @@ def layout(
                     dmc.Select(
                         id="card-market", label="Marketplace", data=ALL, value=market, allowDeselect=False, w=220
                     ),
-                ],
-                align="flex-end",
-                gap="md",
-                mt="md",
+                ]
             ),
             html.Div(id="card-status"),
-            dmc.Paper(
-                dcc.Graph(id="card-history-graph", config={"displaylogo": False}, style={"height": "440px"}),
-                withBorder=True,
-                p="xs",
-                mt="md",
-            ),
+            chart_panel("card-history-graph", 440),
             dmc.Title("Latest price of each variant", order=4, mt="lg", mb="xs"),
             dag.AgGrid(
                 id="card-latest-grid",

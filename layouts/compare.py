@@ -8,7 +8,17 @@ import dash_mantine_components as dmc
 from dash import dcc, html
 
 from data.domain import RANGES
-from layouts.filters import CONDITIONS, CURRENCIES, FINISHES, LANGUAGES, ignored, range_control, select
+from layouts.filters import (
+    CONDITIONS,
+    CURRENCIES,
+    FINISHES,
+    LANGUAGES,
+    chart_panel,
+    filter_bar,
+    ignored,
+    range_control,
+    select,
+)
 
 
 def layout(
@@ -43,7 +53,7 @@ def layout(
                 value=chosen,
                 w=720,
             ),
-            dmc.Group(
+            filter_bar(
                 [
                     range_control("compare-range", range),
                     dmc.SegmentedControl(
@@ -55,17 +65,9 @@ def layout(
                     select("compare-condition", "Condition", CONDITIONS, condition),
                     select("compare-finish", "Finish", FINISHES, finish, 130),
                     select("compare-language", "Language", LANGUAGES, lang),
-                ],
-                align="flex-end",
-                gap="md",
-                mt="md",
+                ]
             ),
             html.Div(id="compare-status"),
-            dmc.Paper(
-                dcc.Graph(id="compare-graph", config={"displaylogo": False}, style={"height": "480px"}),
-                withBorder=True,
-                p="xs",
-                mt="md",
-            ),
+            chart_panel("compare-graph", 480),
         ]
     )

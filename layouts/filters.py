@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dash_mantine_components as dmc
+from dash import dcc
 
 from data.domain import CONDITION_CODES, LANGUAGE_CODES, RANGES, Finish
 
@@ -42,3 +43,18 @@ def select(id_: str, label: str, data: list[dict[str, str]], value: str, width: 
 
 def range_control(id_: str, value: str) -> dmc.SegmentedControl:
     return dmc.SegmentedControl(id=id_, data=list(RANGES), value=value if value in RANGES else "30d")
+
+
+def filter_bar(controls: list) -> dmc.Group:
+    """A page's row of filters, aligned on their inputs."""
+    return dmc.Group(controls, align="flex-end", gap="md", mt="md")
+
+
+def chart_panel(graph_id: str, height: int) -> dmc.Paper:
+    """A framed chart, without the Plotly logo."""
+    return dmc.Paper(
+        dcc.Graph(id=graph_id, config={"displaylogo": False, "responsive": True}, style={"height": f"{height}px"}),
+        withBorder=True,
+        p="xs",
+        mt="md",
+    )

@@ -9,7 +9,7 @@ import dash_mantine_components as dmc
 from dash import dcc, html
 
 from data.domain import RANGES
-from layouts.filters import CONDITIONS, CURRENCIES, FINISHES, LANGUAGES, ignored, range_control, select
+from layouts.filters import CONDITIONS, CURRENCIES, FINISHES, LANGUAGES, chart_panel, ignored, range_control, select
 
 EMPTY_HELP = [
     "No prices are stored yet. Load real data with ",
@@ -56,16 +56,7 @@ def layout(
             ),
             html.Div(id="market-status"),
             dmc.SimpleGrid(id="market-overview", cols={"base": 2, "md": 5}, mt="md"),
-            dmc.Paper(
-                dcc.Graph(
-                    id="market-index-graph",
-                    config={"displaylogo": False, "responsive": True},
-                    style={"height": "420px"},
-                ),
-                withBorder=True,
-                p="xs",
-                mt="md",
-            ),
+            chart_panel("market-index-graph", 420),
             dmc.Group(
                 [
                     dmc.Title("Top movers", order=4),
