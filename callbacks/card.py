@@ -8,12 +8,12 @@ from dash import Dash, Input, Output, no_update
 from sqlalchemy.exc import SQLAlchemyError
 
 from callbacks.figures import card_history_figure
+from callbacks.params import optional
 from callbacks.url_state import inputs, keep_in_url
 from data.domain import Condition, Finish, Language
 from data.use_cases.cards import CardQueries
 from layouts.card import header
-from layouts.filters import ALL
-from layouts.market import status
+from layouts.filters import ALL, status
 
 log = logging.getLogger(__name__)
 
@@ -37,10 +37,6 @@ def _card_id(raw: str | None) -> int:
         return int(raw)
     except (TypeError, ValueError):
         raise ValueError(f"'{raw}' is not a card id") from None
-
-
-def _optional(parse, value: str | None):
-    return None if value in (None, "all") else parse(value)
 
 
 def register(app: Dash, cards: CardQueries) -> None:
@@ -96,10 +92,10 @@ def register(app: Dash, cards: CardQueries) -> None:
             history = cards.history(
                 card_id,
                 range_name,
-                condition=_optional(Condition.parse, condition),
-                language=_optional(Language.parse, language),
-                finish=_optional(Finish.parse, finish),
-                marketplace_id=_optional(int, market),
+                condition=optional(Condition.parse, condition),
+                language=optional(Language.parse, language),
+                finish=optional(Finish.parse, finish),
+                marketplace_id=optional(int, market),
             )
             detail = cards.detail(card_id)
         except LookupError as exc:

@@ -8,11 +8,12 @@ from dash import Dash, Input, Output, State, ctx, no_update
 from sqlalchemy.exc import SQLAlchemyError
 
 from callbacks.figures import compare_figure
+from callbacks.params import optional
 from callbacks.url_state import inputs, keep_in_url
 from data.domain import Condition, Finish, Language, NotFound
 from data.use_cases.cards import CardQueries
 from data.use_cases.compare import CompareQueries
-from layouts.market import status
+from layouts.filters import status
 
 log = logging.getLogger(__name__)
 
@@ -26,10 +27,6 @@ URL_PARAMS = {
     "finish": ("compare-finish", "value"),
     "lang": ("compare-language", "value"),
 }
-
-
-def _optional(parse, value: str | None):
-    return None if value in (None, "all") else parse(value)
 
 
 def _label(card: dict) -> str:
@@ -78,9 +75,9 @@ def register(app: Dash, cards: CardQueries, compare: CompareQueries) -> None:
                 card_ids,
                 range_name,
                 currency,
-                _optional(Condition.parse, condition),
-                _optional(Language.parse, language),
-                _optional(Finish.parse, finish),
+                optional(Condition.parse, condition),
+                optional(Language.parse, language),
+                optional(Finish.parse, finish),
                 mode == "normalized",
             )
             marketplaces = cards.marketplace_names()

@@ -35,7 +35,6 @@ def memoized(builder: Callable[..., go.Figure]) -> Callable[..., dict[str, Any]]
     def cached(*args: Any) -> dict[str, Any]:
         return build(json.dumps(args, sort_keys=True, separators=(",", ":")))
 
-    cached.uncached = builder
     return cached
 
 

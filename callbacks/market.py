@@ -9,11 +9,13 @@ from dash import Dash, Input, Output
 from sqlalchemy.exc import SQLAlchemyError
 
 from callbacks.figures import market_index_figure, volume_by_format_figure
+from callbacks.params import optional
 from callbacks.url_state import keep_in_url
 from data.domain import Condition, Finish, Language
 from data.use_cases.market import MarketQueries
 from data.use_cases.sources import SourceQueries
-from layouts.market import EMPTY_HELP, overview_figures, sources_figure, status
+from layouts.filters import status
+from layouts.market import EMPTY_HELP, overview_figures, sources_figure
 
 log = logging.getLogger(__name__)
 
@@ -28,10 +30,6 @@ URL_PARAMS = {
     "fmt": ("movers-format", "value"),
 }
 NO_INDEX = {"currency": "USD", "time": [], "resolution": "DAY"}
-
-
-def _optional(parse, value: str | None):
-    return None if value in (None, "all") else parse(value)
 
 
 def register(app: Dash, market: MarketQueries, sources: SourceQueries) -> None:
@@ -49,9 +47,9 @@ def register(app: Dash, market: MarketQueries, sources: SourceQueries) -> None:
     def update_market(range_name, currency, condition, finish, language, scheme):
         try:
             filters = {
-                "condition": _optional(Condition.parse, condition),
-                "finish": _optional(Finish.parse, finish),
-                "language": _optional(Language.parse, language),
+                "condition": optional(Condition.parse, condition),
+                "finish": optional(Finish.parse, finish),
+                "language": optional(Language.parse, language),
             }
             index = market.index(range_name, currency, **filters)
         except ValueError as exc:

@@ -8,7 +8,7 @@ from dash import Dash, Input, Output
 from sqlalchemy.exc import SQLAlchemyError
 
 from data.use_cases.sources import SourceQueries
-from layouts.market import status
+from layouts.filters import status
 
 log = logging.getLogger(__name__)
 

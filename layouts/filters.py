@@ -58,3 +58,7 @@ def chart_panel(graph_id: str, height: int) -> dmc.Paper:
         p="xs",
         mt="md",
     )
+
+
+def status(message: str | list | None, color: str = "blue", title: str = "No data") -> list[dmc.Alert]:
+    return [] if message is None else [dmc.Alert(message, title=title, color=color, mt="md")]

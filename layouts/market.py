@@ -131,10 +131,6 @@ def _number(text: str | float, default: float) -> float:
         return default
 
 
-def status(message: str | list | None, color: str = "blue", title: str = "No data") -> list[dmc.Alert]:
-    return [] if message is None else [dmc.Alert(message, title=title, color=color, mt="md")]
-
-
 def _figure(label: str, value: str, note: str | None = None) -> dmc.Paper:
     children = [dmc.Text(label, size="sm", c="dimmed"), dmc.Text(value, size="xl", fw=700)]
     if note:
