@@ -128,16 +128,26 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=10_000_000)
     parser.add_argument("--cards", type=int, default=10_000)
     parser.add_argument("--calls", type=int, default=100)
+    parser.add_argument("--database", help="reuse this database, loaded by an earlier --keep run")
+    parser.add_argument("--keep", action="store_true", help="keep the loaded database for later --database runs")
     args = parser.parse_args()
-    name = f"cardcharts_bench_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
+    name = args.database or f"cardcharts_bench_{uuid.uuid4().hex[:8]}"
+    if not args.database:
+        with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')
     url = "postgresql+psycopg://" + ADMIN_URL.rsplit("/", 1)[0].split("://", 1)[1] + "/" + name
     redis = EmbeddedRedis(Path(tempfile.mkdtemp(prefix="cc-bench-")))
     try:
         runner.upgrade(url)
         services = bootstrap(Settings(database_url=url, redis_url=redis.start(), secret_key="b" * 32))
-        ids = load(services, args.cards, args.rows)
+        if args.database:
+            with services.engine.connect() as conn:
+                ids = list(conn.exec_driver_sql("SELECT id FROM cards ORDER BY id").scalars())
+            started = time.perf_counter()
+            services.rollups.refresh_latest(None)  # a migration since the load may have added tables
+            print(f"latest prices rebuilt in {time.perf_counter() - started:.1f} s")
+        else:
+            ids = load(services, args.cards, args.rows)
         app = create_app(services)
         client = app.server.test_client()
         rng = random.Random(11)
@@ -229,8 +239,11 @@ def main() -> None:
         services.close()
     finally:
         redis.stop()
-        with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        if args.keep or args.database:
+            print(f"database kept: --database {name}")
+        else:
+            with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
+                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 if __name__ == "__main__":

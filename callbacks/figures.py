@@ -1,9 +1,12 @@
-"""Pure figure builders: plain JSON data in, a Plotly figure out.
+"""Pure figure builders: plain JSON data in, a Plotly figure (as the dict Dash sends) out.
 
 Pages, embeds and exported images all draw through these functions. Prices
 arrive as exact decimal strings; they become floats only here, for drawing,
 and the hover shows the exact string. No animation; a missing point is a gap,
 never an interpolated value.
+
+Figures are plain dicts, not `go.Figure`s: building a `go.Figure` copies and
+validates its whole template, 30 ms of a 44 ms card chart (measured).
 """
 
 from __future__ import annotations
@@ -14,25 +17,30 @@ from datetime import datetime, timedelta
 from functools import lru_cache, wraps
 from typing import Any
 
-import plotly.graph_objects as go
+import plotly.io as pio
 
 from data.domain import Condition, Language
 
 TEMPLATES = {"light": "plotly_white", "dark": "plotly_dark"}
 MEMO_SIZE = 256
+Figure = dict[str, Any]
 
 
-def memoized(builder: Callable[..., go.Figure]) -> Callable[..., dict[str, Any]]:
+@lru_cache(maxsize=len(TEMPLATES))
+def _template(scheme: str) -> dict[str, Any]:
+    return pio.templates[TEMPLATES.get(scheme, TEMPLATES["light"])].to_plotly_json()
+
+
+def memoized(builder: Callable[..., Figure]) -> Callable[..., Figure]:
     """Figures keyed by the data they are built from: the same data (a cache hit upstream,
-    a theme switched back) returns the figure built before, as the plain dict Dash sends."""
+    a theme switched back) returns the figure built before."""
 
     @lru_cache(maxsize=MEMO_SIZE)
-    def build(arguments: str) -> dict[str, Any]:
-        args = json.loads(arguments)
-        return builder(*args).to_plotly_json()
+    def build(arguments: str) -> Figure:
+        return builder(*json.loads(arguments))
 
     @wraps(builder)
-    def cached(*args: Any) -> dict[str, Any]:
+    def cached(*args: Any) -> Figure:
         return build(json.dumps(args, sort_keys=True, separators=(",", ":")))
 
     return cached
@@ -42,9 +50,10 @@ def _number(value: str | None) -> float | None:
     return None if value is None else float(value)
 
 
-def _base_layout(scheme: str, y_title: str) -> dict[str, Any]:
-    return {
-        "template": TEMPLATES.get(scheme, TEMPLATES["light"]),
+def _figure(scheme: str, y_title: str, **layout: Any) -> Figure:
+    """An empty figure in the scheme's template; `layout` overrides the shared settings."""
+    base = {
+        "template": _template(scheme),
         "margin": {"l": 56, "r": 16, "t": 24, "b": 40},
         "hovermode": "x unified",
         "yaxis": {"title": {"text": y_title}, "rangemode": "tozero"},
@@ -54,11 +63,12 @@ def _base_layout(scheme: str, y_title: str) -> dict[str, Any]:
         "transition": {"duration": 0},
         "uirevision": "keep-zoom",
     }
+    return {"data": [], "layout": base | layout}
 
 
-def _empty(figure: go.Figure) -> go.Figure:
+def _empty(figure: Figure) -> Figure:
     """No axes to suggest a scale or a period that the data does not have."""
-    figure.update_layout(
+    figure["layout"].update(
         xaxis={"visible": False},
         yaxis={"visible": False},
         annotations=[{"text": "No prices to chart", "showarrow": False, "font": {"size": 16}}],
@@ -66,16 +76,25 @@ def _empty(figure: go.Figure) -> go.Figure:
     return figure
 
 
+def _scatter(**trace: Any) -> dict[str, Any]:
+    return {"type": "scatter", "connectgaps": False, **trace}
+
+
+def _around(figure: Figure, moment: str) -> None:
+    """A lone instant: a day each side, or the axis zooms to a millisecond around it."""
+    figure["layout"]["xaxis"] = {"type": "date", "range": [_shift(moment, -1), _shift(moment, 1)]}
+
+
 @memoized
-def market_index_figure(index: dict[str, Any], scheme: str = "light") -> go.Figure:
+def market_index_figure(index: dict[str, Any], scheme: str = "light") -> Figure:
     """The market index: mean price per bucket, with the bucket's low-high band."""
-    figure = go.Figure(layout=_base_layout(scheme, f"Mean price ({index['currency']})"))
+    figure = _figure(scheme, f"Mean price ({index['currency']})")
     if not index["time"]:
         return _empty(figure)
     times = index["time"]
     _band(figure, index)
-    figure.add_trace(
-        go.Scatter(
+    figure["data"].append(
+        _scatter(
             x=times,
             y=[_number(v) for v in index["price"]],
             customdata=list(zip(index["price"], index["samples"], strict=True)),
@@ -83,14 +102,13 @@ def market_index_figure(index: dict[str, Any], scheme: str = "light") -> go.Figu
             # Markers too: a lone point (a single import, a gap on each side) stays visible.
             mode="lines+markers",
             marker={"size": 5},
-            connectgaps=False,
             hovertemplate="%{x}<br>Mean %{customdata[0]} "
             + index["currency"]
             + "<br>%{customdata[1]} prices<extra></extra>",
         )
     )
-    if len(times) == 1:  # otherwise the axis zooms to a millisecond around the point
-        figure.update_xaxes(range=[_shift(times[0], -1), _shift(times[0], 1)])
+    if len(times) == 1:
+        _around(figure, times[0])
     return figure
 
 
@@ -106,22 +124,19 @@ def series_label(series: dict[str, Any], marketplaces: dict[str, dict[str, Any]]
     return f"{market} · {series['finish']} · {condition} · {language}"
 
 
-def _band(figure: go.Figure, series: dict[str, Any]) -> None:
+def _band(figure: Figure, series: dict[str, Any]) -> None:
     if not any(v is not None for v in series["low"] + series["high"]):
         return
-    figure.add_trace(
-        go.Scatter(
+    figure["data"] += [
+        _scatter(
             x=series["time"],
             y=[_number(v) for v in series["high"]],
             mode="lines",
             line={"width": 0},
             hoverinfo="skip",
             showlegend=False,
-            connectgaps=False,
-        )
-    )
-    figure.add_trace(
-        go.Scatter(
+        ),
+        _scatter(
             x=series["time"],
             y=[_number(v) for v in series["low"]],
             mode="lines",
@@ -130,32 +145,29 @@ def _band(figure: go.Figure, series: dict[str, Any]) -> None:
             fillcolor="rgba(99, 110, 250, 0.15)",
             name="Low-high",
             hoverinfo="skip",
-            connectgaps=False,
-        )
-    )
+        ),
+    ]
 
 
 @memoized
 def card_history_figure(
     history: dict[str, Any], marketplaces: dict[str, dict[str, Any]], scheme: str = "light"
-) -> go.Figure:
+) -> Figure:
     """One line per marketplace and variant; the hover names the source, the time and the exact price."""
     currencies = sorted({series["currency"] for series in history["series"]})
-    figure = go.Figure(layout=_base_layout(scheme, f"Price ({', '.join(currencies) or 'no data'})"))
-    figure.update_layout(hovermode="closest")
+    figure = _figure(scheme, f"Price ({', '.join(currencies) or 'no data'})", hovermode="closest")
     if not history["series"]:
         return _empty(figure)
     for series in history["series"]:
         label = series_label(series, marketplaces)
-        figure.add_trace(
-            go.Scatter(
+        figure["data"].append(
+            _scatter(
                 x=series["time"],
                 y=[_number(v) for v in series["price"]],
                 customdata=[[price, series["currency"]] for price in series["price"]],
                 name=label,
                 mode="lines+markers",
                 marker={"size": 4},
-                connectgaps=False,
                 hovertemplate=f"{label}<br>%{{x}}<br>%{{customdata[0]}} %{{customdata[1]}}<extra></extra>",
             )
         )
@@ -166,15 +178,14 @@ def card_history_figure(
             continue
         shop = marketplaces.get(str(spread["retail_id"]), {}).get("name", "retail")
         label = f"{shop} spread · {spread['finish']} · {Condition(spread['condition']).code}"
-        figure.add_trace(
-            go.Scatter(
+        figure["data"].append(
+            _scatter(
                 x=spread["time"],
                 y=[_number(v) for v in spread["spread"]],
                 name=label,
                 mode="lines+markers",
                 line={"dash": "dot"},
                 marker={"size": 4},
-                connectgaps=False,
                 customdata=[
                     [v, p, spread["currency"]] for v, p in zip(spread["spread"], spread["spread_pct"], strict=True)
                 ],
@@ -184,19 +195,19 @@ def card_history_figure(
         )
     times = [moment for series in history["series"] for moment in series["time"]]
     if len(set(times)) == 1:
-        figure.update_xaxes(range=[_shift(times[0], -1), _shift(times[0], 1)])
+        _around(figure, times[0])
     return figure
 
 
 @memoized
-def volume_by_format_figure(volume: list[dict[str, Any]], currency: str, scheme: str = "light") -> go.Figure:
+def volume_by_format_figure(volume: list[dict[str, Any]], currency: str, scheme: str = "light") -> Figure:
     """Value of the latest day's prices of the printings legal in each format."""
-    figure = go.Figure(layout=_base_layout(scheme, f"Value ({currency})"))
-    figure.update_layout(hovermode="closest", xaxis={"type": "category"}, yaxis={"rangemode": "tozero"})
+    figure = _figure(scheme, f"Value ({currency})", hovermode="closest", xaxis={"type": "category"})
     if not volume:
         return _empty(figure)
-    figure.add_trace(
-        go.Bar(
+    figure["data"].append(
+        dict(
+            type="bar",
             x=[row["format"] for row in volume],
             y=[_number(row["volume"]) for row in volume],
             customdata=[[row["volume"], row["printings"]] for row in volume],
@@ -207,26 +218,22 @@ def volume_by_format_figure(volume: list[dict[str, Any]], currency: str, scheme:
 
 
 @memoized
-def compare_figure(
-    compared: dict[str, Any], marketplaces: dict[str, dict[str, Any]], scheme: str = "light"
-) -> go.Figure:
+def compare_figure(compared: dict[str, Any], marketplaces: dict[str, dict[str, Any]], scheme: str = "light") -> Figure:
     """Several printings on one chart, in price or as a percentage of each series' start."""
     unit = "Index (start = 100)" if compared["normalized"] else f"Price ({compared['currency']})"
-    figure = go.Figure(layout=_base_layout(scheme, unit))
-    figure.update_layout(hovermode="closest")
+    figure = _figure(scheme, unit, hovermode="closest")
     if not compared["series"]:
         return _empty(figure)
     for series in compared["series"]:
         label = f"{series['printing']} · {series_label(series, marketplaces)}"
-        figure.add_trace(
-            go.Scatter(
+        figure["data"].append(
+            _scatter(
                 x=series["time"],
                 y=[_number(v) for v in series["value"]],
                 customdata=[[value, price] for value, price in zip(series["value"], series["price"], strict=True)],
                 name=label,
                 mode="lines+markers",
                 marker={"size": 4},
-                connectgaps=False,
                 hovertemplate=f"{label}<br>%{{x}}<br>%{{customdata[0]}}"
                 + (
                     f" (price %{{customdata[1]}} {compared['currency']})"

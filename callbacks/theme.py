@@ -12,8 +12,12 @@ def register(app: Dash) -> None:
         Input("color-scheme-switch", "checked"),
         prevent_initial_call=True,
     )
+    # The grids' default theme follows the data-ag-theme-mode attribute of an ancestor.
     app.clientside_callback(
-        "(scheme) => [scheme || 'light', scheme === 'dark']",
+        """(scheme) => {
+            document.body.dataset.agThemeMode = scheme === 'dark' ? 'dark' : 'light';
+            return [scheme || 'light', scheme === 'dark'];
+        }""",
         Output("mantine-provider", "forceColorScheme"),
         Output("color-scheme-switch", "checked"),
         Input("color-scheme", "data"),

@@ -165,7 +165,7 @@ def overview_figures(overview: dict[str, Any]) -> list[dmc.Paper]:
         _figure(
             "Printings tracked",
             f"{overview['printings_tracked']:,}",
-            f"of {overview['cards']:,} in the catalog",
+            f"priced in {currency}, of {overview['cards']:,} in the catalog",
         ),
         _figure(
             f"Index ({currency}, daily mean)",

@@ -105,6 +105,50 @@ def test_refresh_after_each_batch_equals_direct_group_by(services, scryfall_obje
         assert _mismatches(services, rollup) == 0, rollup
 
 
+LATEST = (
+    "card_id, marketplace_id, condition, finish, language, currency, time, price, weight,"
+    " time_1d, price_1d, time_7d, price_7d"
+)
+
+
+def _expected_latest(services) -> set[tuple]:
+    """Each variant's newest hourly price and its newest price 1-3 and 7-9 days before, in Python."""
+    with services.engine.connect() as conn:
+        rows = conn.execute(
+            text(
+                "SELECT card_id, marketplace_id, condition, finish, language, currency, bucket, avg_price,"
+                " COALESCE(total_quantity, total_listings, 1) FROM card_prices_hourly ORDER BY bucket DESC"
+            )
+        ).all()
+    by_variant: dict[tuple, list] = {}
+    for *variant, bucket, price, weight in rows:
+        by_variant.setdefault(tuple(variant), []).append((bucket, price, weight))
+    expected = set()
+    for variant, points in by_variant.items():
+        last, price, weight = points[0]
+
+        def before(days: int, last=last, points=points) -> tuple:
+            low, high = last - timedelta(days=days + 2), last - timedelta(days=days)
+            return next(((b, p) for b, p, _ in points if low < b <= high), (None, None))
+
+        expected.add((*variant, last, price, weight, *before(1), *before(7)))
+    return expected
+
+
+def test_latest_prices_follow_each_batch_and_equal_a_full_rebuild(services, scryfall_objects):
+    markets = list(add_marketplaces(services).values())
+    cards = list(add_cards(services, scryfall_objects, 40).values())
+    for batch in _random_batches(cards, markets, seed=5):
+        services.ingest(batch)  # each batch refreshes its own cards only
+    with services.engine.connect() as conn:
+        incremental = set(conn.execute(text(f"SELECT {LATEST} FROM latest_prices")).all())
+    assert incremental == _expected_latest(services)
+    assert any(row[10] is not None for row in incremental)  # some variants have a price a day before
+    services.rollups.refresh_latest(None)
+    with services.engine.connect() as conn:
+        assert set(conn.execute(text(f"SELECT {LATEST} FROM latest_prices")).all()) == incremental
+
+
 def test_refresh_since_rebuilds_from_raw_and_is_idempotent(services, scryfall_objects):
     markets = list(add_marketplaces(services).values())
     cards = list(add_cards(services, scryfall_objects, 20).values())

@@ -7,7 +7,6 @@ from typing import Any
 
 from sqlalchemy import Engine, text
 
-from data.db import CUSTOM_PLANS
 from data.domain import Condition, Language, Resolution, VariantFilter
 from data.repositories.prices import variant_clauses
 
@@ -17,35 +16,8 @@ _INDEX_TABLES = {
     Resolution.DAY: "market_index_daily",
 }
 
-# Each NM English variant's newest hourly price in the window ending now and in the
-# one ending a period earlier, in one pass (the two windows may overlap, so each row
-# is read once per window it falls in), then compared: no join of two large sets,
-# whose size the planner cannot estimate.
-_MOVES = """
-    WITH windows AS (
-        SELECT card_id, marketplace_id, finish, bucket, avg_price, 'now' AS side
-        FROM card_prices_hourly
-        WHERE bucket > CAST(:now AS timestamptz) - :lookback AND bucket <= :now
-          AND currency = :currency AND condition = :condition AND language = :language
-        UNION ALL
-        SELECT card_id, marketplace_id, finish, bucket, avg_price, 'then'
-        FROM card_prices_hourly
-        WHERE bucket > CAST(:then AS timestamptz) - :lookback AND bucket <= :then
-          AND currency = :currency AND condition = :condition AND language = :language
-    ), newest AS (
-        SELECT DISTINCT ON (card_id, marketplace_id, finish, side) card_id, marketplace_id, finish, side, bucket,
-               avg_price
-        FROM windows
-        ORDER BY card_id, marketplace_id, finish, side, bucket DESC
-    )
-    SELECT card_id, marketplace_id, finish,
-           max(bucket) FILTER (WHERE side = 'now') AS time, max(avg_price) FILTER (WHERE side = 'now') AS price,
-           max(bucket) FILTER (WHERE side = 'then') AS then_time,
-           max(avg_price) FILTER (WHERE side = 'then') AS then_price
-    FROM newest
-    GROUP BY card_id, marketplace_id, finish
-    HAVING count(*) = 2
-"""
+# The columns of `latest_prices` holding the price a period before the newest.
+_PERIOD_COLUMNS = {timedelta(days=1): "1d", timedelta(days=7): "7d"}
 
 
 class MarketRepository:
@@ -90,7 +62,7 @@ class MarketRepository:
             ).scalar()
 
     def overview(self, currency: str) -> dict[str, Any]:
-        """Catalog size, printings with prices, and the index now, a day and a week earlier."""
+        """Catalog size, printings priced in this currency, and the index now, a day and a week earlier."""
         with self.engine.connect() as conn:
             row = (
                 conn.execute(
@@ -111,8 +83,7 @@ class MarketRepository:
                     )
                     SELECT
                         (SELECT count(*) FROM cards) AS cards,
-                        (SELECT count(*) FROM cards c
-                          WHERE EXISTS (SELECT 1 FROM price_snapshots p WHERE p.card_id = c.id))
+                        COALESCE((SELECT printings FROM market_totals WHERE currency = :currency), 0)
                             AS printings_tracked,
                         (SELECT bucket FROM last) AS last_bucket,
                         (SELECT SUM(total_listings)::bigint FROM market_index_30min
@@ -146,90 +117,69 @@ class MarketRepository:
         condition: Condition = Condition.NEAR_MINT,
         language: Language = Language.ENGLISH,
     ) -> dict[str, list[dict[str, Any]]]:
-        """Biggest relative gainers and losers between the newest price and `period` before it.
+        """Biggest relative gainers and losers between each variant's newest price and its
+        price `period` before, among variants priced in the two days before the newest data.
 
         Prices under `min_price` (bulk) are left out; `legal_in` keeps one format's cards."""
-        fmt_clause = (
-            " AND v.card_id IN (SELECT id FROM cards WHERE legalities ->> :format = 'legal')" if legal_in else ""
-        )
-        # Rank first, name the few winners after: the planner cannot estimate how many rows
-        # the windows yield, and a join on a bad guess scanned the catalog once per row.
+        if period not in _PERIOD_COLUMNS:
+            raise ValueError(f"movers are kept over {', '.join(map(str, _PERIOD_COLUMNS))}, not {period}")
+        suffix = _PERIOD_COLUMNS[period]
+        fmt_clause = ""
+        if legal_in:
+            fmt_clause = (
+                " AND EXISTS (SELECT 1 FROM cards c WHERE c.id = l.card_id AND c.legalities ->> :format = 'legal')"
+            )
+        # Gainers walk the change index forwards and losers backwards (hence the
+        # losers' card_id DESC tie-break), stopping at the limit-th variant that passes.
         sql = f"""
-            WITH moves AS ({_MOVES}),
-            top AS (
-                SELECT v.*, ROUND(100 * (v.price - v.then_price) / v.then_price, 2) AS change_pct
-                FROM moves v
-                WHERE v.price >= :min_price AND v.then_price > 0 {fmt_clause}
-                  AND v.price {{compare}} v.then_price
-                ORDER BY change_pct {{direction}}, v.card_id
+            WITH top AS (
+                SELECT l.card_id, l.marketplace_id, l.finish, l.time, l.price, l.time_{suffix} AS then_time,
+                       l.price_{suffix} AS then_price, l.change_{suffix} AS change_pct
+                FROM latest_prices l
+                WHERE l.currency = :currency AND l.condition = :condition AND l.language = :language
+                  AND l.change_{suffix} {{compare}} 0
+                  AND l.time > CAST(:asof AS timestamptz) - interval '2 days' AND l.price >= :min_price
+                  {fmt_clause}
+                ORDER BY l.change_{suffix} {{order}}
                 LIMIT :limit
             )
             SELECT t.card_id, c.name, c.set_code, c.collector_number, t.marketplace_id, m.name AS marketplace,
                    t.finish::text AS finish, t.time, ROUND(t.price, 2) AS price, t.then_time,
-                   ROUND(t.then_price, 2) AS then_price, ROUND(t.price - t.then_price, 2) AS change, t.change_pct
+                   ROUND(t.then_price, 2) AS then_price, ROUND(t.price - t.then_price, 2) AS change,
+                   ROUND(t.change_pct, 2) AS change_pct
             FROM top t
             JOIN cards c ON c.id = t.card_id
             JOIN marketplaces m ON m.id = t.marketplace_id
-            ORDER BY t.change_pct {{direction}}, t.card_id"""
+            ORDER BY t.change_pct {{order}}"""
         params = {
             "currency": currency,
             "condition": condition.value,
             "language": language.value,
-            "lookback": timedelta(days=2),
             "min_price": min_price,
             "limit": limit,
             "format": legal_in,
         }
-        with self.engine.begin() as conn:
-            # Hash joins only: the windows' size is unknowable to the planner, and its
-            # nested-loop guess ran for half a minute on 10M rows (measured).
-            conn.execute(text("SET LOCAL enable_nestloop = off"))
-            conn.execute(text(CUSTOM_PLANS))
-            asof = conn.execute(
-                text("SELECT max(bucket) FROM card_prices_hourly WHERE currency = :currency"),
-                {"currency": currency},
-            ).scalar()
+        with self.engine.connect() as conn:
+            asof = conn.execute(text("SELECT asof FROM market_totals WHERE currency = :currency"), params).scalar()
             if asof is None:
                 return {"gainers": [], "losers": [], "asof": None}
-            params.update(now=asof, then=asof - period)
             out: dict[str, Any] = {"asof": asof}
-            for name, compare, direction in (("gainers", ">", "DESC"), ("losers", "<", "ASC")):
-                query = sql.format(compare=compare, direction=direction)
-                out[name] = [dict(row) for row in conn.execute(text(query), params).mappings()]
+            for name, compare, order in (
+                ("gainers", ">", "DESC, card_id"),
+                ("losers", "<", "ASC, card_id DESC"),
+            ):
+                query = sql.format(compare=compare, order=order)
+                out[name] = [dict(row) for row in conn.execute(text(query), {**params, "asof": asof}).mappings()]
             return out
 
     def volume_by_format(self, currency: str) -> list[dict[str, Any]]:
         """Per format: printings legal in it with a price in the last day of data, and their value."""
-        with self.engine.begin() as conn:
-            conn.execute(text(CUSTOM_PLANS))
-            # The window's end is read first and passed in: as a CTE the planner could not
-            # bound the scan with it and read every hourly row.
-            now = conn.execute(
-                text("SELECT max(bucket) FROM card_prices_hourly WHERE currency = :currency"), {"currency": currency}
-            ).scalar()
-            if now is None:
-                return []
+        with self.engine.connect() as conn:
             rows = conn.execute(
                 text(
-                    """
-                    WITH latest AS (
-                        SELECT DISTINCT ON (card_id, marketplace_id, condition, finish, language)
-                               card_id, avg_price, COALESCE(total_quantity, total_listings, 1) AS weight
-                        FROM card_prices_hourly
-                        WHERE currency = :currency
-                          AND bucket > CAST(:now AS timestamptz) - interval '1 day' AND bucket <= :now
-                        ORDER BY card_id, marketplace_id, condition, finish, language, bucket DESC
-                    )
-                    SELECT f.format, count(DISTINCT l.card_id) AS printings,
-                           ROUND(SUM(l.avg_price * l.weight), 2) AS volume
-                    FROM latest l
-                    JOIN cards c ON c.id = l.card_id
-                    CROSS JOIN LATERAL jsonb_each_text(c.legalities) AS f(format, status)
-                    WHERE f.status IN ('legal', 'restricted')
-                    GROUP BY f.format
-                    ORDER BY volume DESC, f.format
-                    """
+                    "SELECT format, printings, volume FROM format_volume"
+                    " WHERE currency = :currency ORDER BY volume DESC, format"
                 ),
-                {"currency": currency, "now": now},
+                {"currency": currency},
             ).mappings()
             return [dict(row) for row in rows]
