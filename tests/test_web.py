@@ -104,4 +104,12 @@ def test_market_movers_volume_and_url_state(dash_duo, services, scryfall_objects
     dash_duo.driver.back()
     time.sleep(1)
     assert "period=24h" in dash_duo.driver.current_url
+    grid_background = (
+        "return getComputedStyle(document.querySelector('#movers-gainers .ag-root-wrapper')).backgroundColor"
+    )
+    light = dash_duo.driver.execute_script(grid_background)
+    dash_duo.find_element("#color-scheme-switch").click()
+    time.sleep(0.5)
+    assert dash_duo.driver.execute_script("return document.body.dataset.agThemeMode") == "dark"
+    assert dash_duo.driver.execute_script(grid_background) != light  # the grids follow the scheme
     assert dash_duo.get_logs() == []
