@@ -38,6 +38,7 @@ class Services:
     rollups: RollupRepository
     market: MarketRepository
     runs: SourceRunRepository
+    publisher: PricePublisher
     card_queries: CardQueries
     compare_queries: CompareQueries
     market_queries: MarketQueries
@@ -80,7 +81,8 @@ def bootstrap(settings: Settings) -> Services:
     market = MarketRepository(engine)
     marketplaces = MarketplaceRepository(engine)
     runs = SourceRunRepository(engine)
-    ingest = IngestPrices(prices, rollups, cache, PricePublisher(redis))
+    publisher = PricePublisher(redis)
+    ingest = IngestPrices(prices, rollups, cache, publisher)
     card_queries = CardQueries(cards, prices, marketplaces, cache)
     return Services(
         settings=settings,
@@ -93,6 +95,7 @@ def bootstrap(settings: Settings) -> Services:
         rollups=rollups,
         market=market,
         runs=runs,
+        publisher=publisher,
         card_queries=card_queries,
         compare_queries=CompareQueries(card_queries),
         market_queries=MarketQueries(market, cache),

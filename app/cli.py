@@ -9,7 +9,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import click
@@ -109,6 +109,30 @@ def run(host: str | None, port: int | None) -> None:
                 helper.terminate()
             for helper in helpers:
                 helper.wait(30)
+
+
+@main.command()
+@click.option("--host", default=None, help="Address to bind (default CARDCHARTS_HOST or 127.0.0.1).")
+@click.option("--port", type=int, default=None, help="Port (default CARDCHARTS_PORT or 8050).")
+def web(host: str | None, port: int | None) -> None:
+    """Serve the dashboard only (gunicorn, gevent workers) on DATABASE_URL and REDIS_URL."""
+    from app.web import serve
+
+    settings = _settings()
+    if not settings.database_url or not settings.redis_url:
+        click.echo("cardcharts web needs DATABASE_URL and REDIS_URL (cardcharts run starts embedded ones)", err=True)
+        sys.exit(2)
+    sys.exit(serve(settings, host or settings.host, port or settings.port))
+
+
+@main.command()
+@click.argument("user_id", type=click.IntRange(min=1))
+@click.option("--days", type=click.IntRange(min=1), default=30, show_default=True, help="How long it stays valid.")
+def token(user_id: int, days: int) -> None:
+    """Print a token that subscribes to USER_ID's price alerts on /ws (signed with SECRET_KEY)."""
+    from app.live import tokens
+
+    click.echo(tokens.issue(_secret_key(_settings()), user_id, timedelta(days=days)))
 
 
 @main.command()

@@ -10,8 +10,12 @@ from flask import Flask
 import assets
 from app import health
 from app.bootstrap import Services
+from app.live.bridge import RedisBridge
+from app.live.connections import ConnectionManager
+from app.live.endpoint import LiveEndpoint
 from callbacks import card as card_callbacks
 from callbacks import compare as compare_callbacks
+from callbacks import live as live_callbacks
 from callbacks import market as market_callbacks
 from callbacks import sources as sources_callbacks
 from callbacks import theme as theme_callbacks
@@ -49,9 +53,18 @@ def create_app(services: Services) -> dash.Dash:
     )
     app.layout = shell()
     theme_callbacks.register(app)
+    live_callbacks.register(app)
     market_callbacks.register(app, services.market_queries, services.source_queries)
     sources_callbacks.register(app, services.source_queries)
     card_callbacks.register(app, services.card_queries)
     compare_callbacks.register(app, services.card_queries, services.compare_queries)
     health.register(server, services)
+    manager = ConnectionManager()
+    LiveEndpoint(
+        manager,
+        RedisBridge(services.settings.redis_url, manager),
+        services.settings.secret_key,
+        services.card_queries.exists,
+        services.settings.allowed_ws_origins,
+    ).register(server)
     return app

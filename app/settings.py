@@ -31,6 +31,7 @@ class Settings(BaseSettings):
     cardmarket_every_hours: float = Field(default=24, gt=0, validation_alias="CARDCHARTS_CARDMARKET_EVERY_HOURS")
     cardkingdom_every_hours: float = Field(default=6, gt=0, validation_alias="CARDCHARTS_CARDKINGDOM_EVERY_HOURS")
     tcgplayer_every_minutes: float = Field(default=30, gt=0, validation_alias="CARDCHARTS_TCGPLAYER_EVERY_MINUTES")
+    ws_origins: str = Field(default="", validation_alias="CARDCHARTS_WS_ORIGINS")
     tcgplayer_public_key: str | None = Field(default=None, validation_alias="TCGPLAYER_PUBLIC_KEY")
     tcgplayer_private_key: str | None = Field(default=None, validation_alias="TCGPLAYER_PRIVATE_KEY")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
@@ -72,6 +73,11 @@ class Settings(BaseSettings):
         if self.tcgplayer_public_key and self.tcgplayer_private_key and "tcgplayer" not in names:
             names.append("tcgplayer")
         return names
+
+    @property
+    def allowed_ws_origins(self) -> list[str]:
+        """Origins besides our own whose pages may open /ws ('*' for any)."""
+        return [origin.strip().rstrip("/") for origin in self.ws_origins.split(",") if origin.strip()]
 
     @property
     def celery_broker_url(self) -> str:

@@ -1,11 +1,16 @@
-"""Serving the dashboard: the WSGI entry point and the gunicorn runner behind `cardcharts run`."""
+"""Serving the dashboard: the WSGI entry point, and gunicorn started with `app.gunicorn_conf`."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
 from flask import Flask
-from gunicorn.app.base import BaseApplication
 
 from app.settings import Settings, load_settings
+
+GUNICORN = [sys.executable, "-m", "gunicorn", "-c", "python:app.gunicorn_conf", "app.web:create_server()"]
 
 
 def create_server(settings: Settings | None = None) -> Flask:
@@ -16,30 +21,23 @@ def create_server(settings: Settings | None = None) -> Flask:
     return create_app(bootstrap(settings or load_settings())).server
 
 
-class _Gunicorn(BaseApplication):
-    def __init__(self, settings: Settings, options: dict) -> None:
-        self.settings = settings
-        self.options = options
-        super().__init__()
+def serve(settings: Settings, host: str, port: int) -> int:
+    """Run gunicorn in a fresh process until it exits; its exit code.
 
-    def load_config(self) -> None:
-        for key, value in self.options.items():
-            self.cfg.set(key, value)
-
-    def load(self) -> Flask:
-        return create_server(self.settings)
-
-
-def serve(settings: Settings, host: str, port: int) -> None:
-    """gunicorn with thread workers; each worker builds its own engine and Redis pool."""
-    _Gunicorn(
-        settings,
-        {
-            "bind": f"{host}:{port}",
-            "workers": settings.web_workers,
-            "worker_class": "gthread",
-            "threads": 8,
-            "timeout": 60,
-            "accesslog": "-",
-        },
-    ).run()
+    A fresh interpreter: gevent patches the standard library as a worker starts,
+    which is only safe before anything has made threads, sockets or locks."""
+    environment = {
+        **os.environ,
+        "DATABASE_URL": settings.database_url or "",
+        "REDIS_URL": settings.redis_url or "",
+        "CARDCHARTS_HOST": host,
+        "CARDCHARTS_PORT": str(port),
+    }
+    if settings.secret_key:
+        environment["SECRET_KEY"] = settings.secret_key
+    server = subprocess.Popen(GUNICORN, env=environment)
+    try:
+        return server.wait()
+    except KeyboardInterrupt:
+        server.terminate()
+        return server.wait(30)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from dash import Dash, Input, Output, no_update
+from dash import ClientsideFunction, Dash, Input, Output, State, no_update
 from sqlalchemy.exc import SQLAlchemyError
 
 from callbacks.figures import card_history_figure
@@ -61,8 +61,9 @@ def register(app: Dash, cards: CardQueries) -> None:
         Output("card-latest-grid", "rowData"),
         Output("card-market", "data"),
         Input("card-id", "data"),
+        Input("card-detail-refresh", "data"),
     )
-    def show_card(raw_id):
+    def show_card(raw_id, _refresh):
         try:
             detail = cards.detail(_card_id(raw_id))
         except (LookupError, ValueError, SQLAlchemyError):
@@ -85,8 +86,9 @@ def register(app: Dash, cards: CardQueries) -> None:
         Output("card-status", "children"),
         *inputs(URL_PARAMS),
         Input("color-scheme", "data"),
+        Input("card-history-refresh", "data"),
     )
-    def show_history(raw_id, range_name, currency, condition, finish, language, market, scheme):
+    def show_history(raw_id, range_name, currency, condition, finish, language, market, scheme, _refresh):
         try:
             card_id = _card_id(raw_id)
             history = cards.history(
@@ -120,4 +122,16 @@ def register(app: Dash, cards: CardQueries) -> None:
             )
         return card_history_figure(history, detail["marketplaces"], scheme), status(message)
 
+    app.clientside_callback(
+        ClientsideFunction("live", "cardUpdate"),
+        Output("card-history-graph", "extendData"),
+        Output("card-detail-refresh", "data"),
+        Output("card-history-refresh", "data"),
+        Input("live-message", "data"),
+        State("card-history-graph", "figure"),
+        State("card-id", "data"),
+        State("card-detail-refresh", "data"),
+        State("card-history-refresh", "data"),
+        prevent_initial_call=True,
+    )
     keep_in_url(app, URL_PARAMS, required=("id",))

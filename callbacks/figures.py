@@ -23,6 +23,7 @@ from data.domain import Condition, Language
 
 TEMPLATES = {"light": "plotly_white", "dark": "plotly_dark"}
 MEMO_SIZE = 256
+VARIANT_KEY = ("marketplace_id", "condition", "finish", "language")  # as assets/live.js builds it
 Figure = dict[str, Any]
 
 
@@ -155,7 +156,14 @@ def card_history_figure(
 ) -> Figure:
     """One line per marketplace and variant; the hover names the source, the time and the exact price."""
     currencies = sorted({series["currency"] for series in history["series"]})
-    figure = _figure(scheme, f"Price ({', '.join(currencies) or 'no data'})", hovermode="closest")
+    # meta tells assets/live.js which trace a live price belongs to, and whether the
+    # chart draws raw prices (a new one is then appended rather than the chart refetched).
+    figure = _figure(
+        scheme,
+        f"Price ({', '.join(currencies) or 'no data'})",
+        hovermode="closest",
+        meta={"resolution": history.get("resolution")},
+    )
     if not history["series"]:
         return _empty(figure)
     for series in history["series"]:
@@ -166,6 +174,9 @@ def card_history_figure(
                 y=[_number(v) for v in series["price"]],
                 customdata=[[price, series["currency"]] for price in series["price"]],
                 name=label,
+                meta={
+                    "variant": "|".join(str(series[k]) for k in ("marketplace_id", "condition", "finish", "language"))
+                },
                 mode="lines+markers",
                 marker={"size": 4},
                 hovertemplate=f"{label}<br>%{{x}}<br>%{{customdata[0]}} %{{customdata[1]}}<extra></extra>",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from decimal import Decimal
 
-from dash import Dash, Input, Output
+from dash import ClientsideFunction, Dash, Input, Output, State
 from sqlalchemy.exc import SQLAlchemyError
 
 from callbacks.figures import market_index_figure, volume_by_format_figure
@@ -43,8 +43,9 @@ def register(app: Dash, market: MarketQueries, sources: SourceQueries) -> None:
         Input("market-finish", "value"),
         Input("market-language", "value"),
         Input("color-scheme", "data"),
+        Input("market-refresh", "data"),
     )
-    def update_market(range_name, currency, condition, finish, language, scheme):
+    def update_market(range_name, currency, condition, finish, language, scheme, _refresh):
         try:
             filters = {
                 "condition": optional(Condition.parse, condition),
@@ -74,8 +75,9 @@ def register(app: Dash, market: MarketQueries, sources: SourceQueries) -> None:
         Input("movers-format", "value"),
         Input("market-currency", "value"),
         Input("color-scheme", "data"),
+        Input("market-refresh", "data"),
     )
-    def update_movers(period, min_price, legal_in, currency, scheme):
+    def update_movers(period, min_price, legal_in, currency, scheme, _refresh):
         try:
             floor = Decimal(str(min_price if min_price not in (None, "") else 0)).quantize(Decimal("0.01"))
             moves = market.movers(period, currency, floor, None if legal_in == "all" else legal_in)
@@ -89,4 +91,11 @@ def register(app: Dash, market: MarketQueries, sources: SourceQueries) -> None:
         ]
         return rows[0], rows[1], volume_by_format_figure(volume, currency, scheme)
 
+    app.clientside_callback(
+        ClientsideFunction("live", "marketRefresh"),
+        Output("market-refresh", "data"),
+        Input("live-message", "data"),
+        State("market-refresh", "data"),
+        prevent_initial_call=True,
+    )
     keep_in_url(app, URL_PARAMS)

@@ -1,10 +1,10 @@
-"""Sources page callbacks: the runs table, refreshed every minute."""
+"""Sources page callbacks: the runs table, refreshed every minute and after each run."""
 
 from __future__ import annotations
 
 import logging
 
-from dash import Dash, Input, Output
+from dash import ClientsideFunction, Dash, Input, Output, State
 from sqlalchemy.exc import SQLAlchemyError
 
 from data.use_cases.sources import SourceQueries
@@ -18,8 +18,9 @@ def register(app: Dash, sources: SourceQueries) -> None:
         Output("sources-grid", "rowData"),
         Output("sources-status", "children"),
         Input("sources-refresh", "n_intervals"),
+        Input("sources-live", "data"),
     )
-    def update_sources(_):
+    def update_sources(_interval, _live):
         try:
             rows = sources.status()
         except SQLAlchemyError:
@@ -32,3 +33,11 @@ def register(app: Dash, sources: SourceQueries) -> None:
         if stale:
             return rows, status(f"Stale: {', '.join(stale)}.", "orange", "Some data is old")
         return rows, []
+
+    app.clientside_callback(
+        ClientsideFunction("live", "marketRefresh"),
+        Output("sources-live", "data"),
+        Input("live-message", "data"),
+        State("sources-live", "data"),
+        prevent_initial_call=True,
+    )

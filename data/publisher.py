@@ -1,7 +1,8 @@
 """Price updates on Redis pub/sub, for the WebSocket bridge: sent only after commit.
 
 Channels (the design's): `channel:prices:card:{id}` with the card's newest price of
-each variant in the batch, and `channel:prices:market` once per settled batch or run.
+each variant in the batch, `channel:prices:market` once per settled batch or run, and
+`channel:alerts:user:{id}` for one user's price alerts.
 Publishing is best effort: the prices are already stored, so a Redis failure is
 logged and never undoes or fails an import.
 """
@@ -24,6 +25,10 @@ MARKET_CHANNEL = "channel:prices:market"
 
 def card_channel(card_id: int) -> str:
     return f"channel:prices:card:{card_id}"
+
+
+def alerts_channel(user_id: int) -> str:
+    return f"channel:alerts:user:{user_id}"
 
 
 def card_updates(snapshots: Iterable[PriceSnapshot]) -> dict[int, dict[str, Any]]:
@@ -65,6 +70,9 @@ class PricePublisher:
 
     def market(self, summary: dict[str, Any]) -> None:
         self._publish(lambda pipe: pipe.publish(MARKET_CHANNEL, json.dumps(summary, separators=(",", ":"))), 1)
+
+    def alert(self, user_id: int, alert: dict[str, Any]) -> None:
+        self._publish(lambda pipe: pipe.publish(alerts_channel(user_id), json.dumps(alert, separators=(",", ":"))), 1)
 
     def _publish(self, send, count: int) -> None:
         if self.redis is None or count == 0:

@@ -21,6 +21,7 @@ from layouts.filters import (
     range_control,
     select,
 )
+from layouts.live import live_channels, refresh_counter
 
 LATEST_COLUMNS = [
     {"field": "marketplace", "pinned": "left", "minWidth": 170},
@@ -60,6 +61,9 @@ def layout(
                 lang=(lang, LANGUAGES),
             ),
             dcc.Store(id="card-id", data=id),
+            live_channels(*([{"channel": "card", "card_id": int(id)}] if id and id.isdigit() else [])),
+            refresh_counter("card-detail-refresh"),
+            refresh_counter("card-history-refresh"),
             dmc.Select(
                 id="card-search",
                 label="Find a printing",

@@ -10,6 +10,7 @@ from dash import dcc, html
 
 from data.domain import RANGES
 from layouts.filters import CONDITIONS, CURRENCIES, FINISHES, LANGUAGES, chart_panel, ignored, range_control, select
+from layouts.live import live_channels, refresh_counter
 
 EMPTY_HELP = [
     "No prices are stored yet. Load real data with ",
@@ -43,6 +44,8 @@ def layout(
                 period=(period, ["24h", "7d"]),
                 fmt=(fmt, FORMATS),
             ),
+            live_channels({"channel": "market"}),
+            refresh_counter("market-refresh"),
             dmc.Group(
                 [
                     range_control("market-range", range),

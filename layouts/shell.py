@@ -15,6 +15,7 @@ def shell() -> dmc.MantineProvider:
         forceColorScheme="light",
         children=[
             dcc.Store(id="color-scheme", storage_type="local", data="light"),
+            dcc.Store(id="live-message"),
             dcc.Location(id="url", refresh="callback-nav"),
             dmc.AppShell(
                 header={"height": 56},
@@ -36,7 +37,13 @@ def shell() -> dmc.MantineProvider:
                                     ],
                                     gap="lg",
                                 ),
-                                dmc.Switch(id="color-scheme-switch", label="Dark", size="sm"),
+                                dmc.Group(
+                                    [
+                                        dmc.Badge("offline", id="live-status", color="gray", variant="dot"),
+                                        dmc.Switch(id="color-scheme-switch", label="Dark", size="sm"),
+                                    ],
+                                    gap="md",
+                                ),
                             ],
                         )
                     ),

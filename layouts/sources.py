@@ -6,6 +6,8 @@ import dash_ag_grid as dag
 import dash_mantine_components as dmc
 from dash import dcc, html
 
+from layouts.live import live_channels, refresh_counter
+
 COLUMNS = [
     {"field": "source", "pinned": "left"},
     {"field": "freshness"},
@@ -45,5 +47,8 @@ def layout(**_: str) -> html.Div:
                 },
             ),
             dcc.Interval(id="sources-refresh", interval=60_000),
+            # A run that settles publishes a market update: the table refreshes then too.
+            live_channels({"channel": "market"}),
+            refresh_counter("sources-live"),
         ]
     )

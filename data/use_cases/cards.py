@@ -109,6 +109,9 @@ class CardQueries:
         self.cache = cache
         self._marketplaces: tuple[float, dict[str, dict[str, Any]]] | None = None
 
+    def exists(self, card_id: int) -> bool:
+        return self.cards.get(card_id) is not None
+
     def detail(self, card_id: int) -> dict[str, Any]:
         """The printing, the marketplaces, and the newest price of each variant with its 24h,
         7d and 30d change, its condition discount against Near Mint and its language premium

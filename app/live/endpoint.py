@@ -1,0 +1,115 @@
+"""/ws: one loop per socket that reads commands and answers them; updates arrive
+through the bridge. Bad input gets an error frame and the socket stays open."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from urllib.parse import urlsplit
+
+from flask import Flask, Response, request
+from flask_sock import Sock
+from sqlalchemy.exc import SQLAlchemyError
+
+from app.live import protocol, tokens
+from app.live.bridge import RedisBridge
+from app.live.connections import Connection, ConnectionManager
+
+log = logging.getLogger(__name__)
+
+PATH = "/ws"
+HEARTBEAT_SECONDS = 30
+# Frames up to this size are read and answered with an error when over the protocol's
+# limit; a bigger one cannot be read without buffering it, so the socket is closed (1009).
+HARD_FRAME_BYTES = 64 * 1024
+# The first socket of a process starts its bridge: its acknowledgement waits (this
+# long at most) for the Redis subscription, so "subscribed" means updates will come.
+BRIDGE_WAIT_SECONDS = 3
+
+
+class LiveEndpoint:
+    def __init__(
+        self,
+        manager: ConnectionManager,
+        bridge: RedisBridge,
+        secret: str | None,
+        card_exists: Callable[[int], bool],
+        origins: list[str],
+    ) -> None:
+        self.manager = manager
+        self.bridge = bridge
+        self.secret = secret
+        self.card_exists = card_exists
+        self.origins = set(origins)
+
+    def register(self, server: Flask) -> None:
+        server.config["SOCK_SERVER_OPTIONS"] = {
+            "ping_interval": HEARTBEAT_SECONDS,  # a ping frame; no pong by the next one closes the socket
+            "max_message_size": HARD_FRAME_BYTES,
+        }
+        server.before_request(self._check_origin)
+        Sock(server).route(PATH)(self.serve)
+
+    def _check_origin(self) -> Response | None:
+        """Browsers always send Origin: only our own and the allowlisted ones may open a socket
+        (flask-sock does not check). A client without Origin is not a browser page."""
+        if request.path != PATH:
+            return None
+        origin = request.headers.get("Origin")
+        if origin is None or "*" in self.origins or origin in self.origins or urlsplit(origin).netloc == request.host:
+            return None
+        log.warning("websocket: refused origin %s", origin)
+        return Response(f"origin {origin} is not allowed\n", status=403, mimetype="text/plain")
+
+    def serve(self, socket) -> None:
+        connection = Connection(socket)
+        self.manager.add(connection)
+        self.bridge.start()
+        try:
+            while connection.open:
+                frame = socket.receive()
+                if frame is not None:
+                    connection.push(self.answer(connection, frame))
+        finally:
+            self.manager.remove(connection)
+            connection.close()
+
+    def answer(self, connection: Connection, frame: str | bytes) -> str:
+        """The reply to one client frame."""
+        try:
+            command = protocol.parse(frame)
+            if command.action == "ping":
+                return protocol.encode("pong")
+            key, named = self._subscription(command)
+            if command.action == "unsubscribe":
+                self.manager.unsubscribe(connection, key)
+                return protocol.encode("unsubscribed", channel=command.channel, **named)
+            if not self.manager.subscribe(connection, key):
+                raise protocol.ProtocolError(
+                    f"at most {self.manager.max_subscriptions} subscriptions per connection: unsubscribe first"
+                )
+            self.bridge.subscribed.wait(BRIDGE_WAIT_SECONDS)
+            return protocol.encode("subscribed", channel=command.channel, **named)
+        except protocol.ProtocolError as exc:
+            return protocol.encode("error", error=str(exc))
+
+    def _subscription(self, command: protocol.Command) -> tuple[str, dict[str, int]]:
+        """The key to register under, and the fields that name it in the acknowledgement."""
+        if command.channel == "card":
+            try:
+                known = self.card_exists(command.card_id)
+            except SQLAlchemyError:
+                log.exception("websocket: card lookup failed")
+                raise protocol.ProtocolError("the card could not be looked up: try again shortly") from None
+            if not known:
+                raise protocol.ProtocolError(f"unknown card_id {command.card_id}")
+            return protocol.subscription_key("card", command.card_id), {"card_id": command.card_id}
+        if command.channel == "alerts":
+            if not self.secret:
+                raise protocol.ProtocolError("alerts refused: the server has no SECRET_KEY to check tokens with")
+            try:
+                user = tokens.user_of(self.secret, command.token)
+            except tokens.TokenError as exc:
+                raise protocol.ProtocolError(f"alerts refused: {exc}") from None
+            return protocol.subscription_key("alerts", user), {}
+        return protocol.subscription_key("market"), {}
