@@ -101,6 +101,7 @@
         live: {
             follow(channels) {
                 live.want(channels || []);
+                return channels || [];
             },
 
             // A market update: bump the page's refresh counter, so its callbacks refetch.
@@ -124,9 +125,11 @@
                 if (!variants || meta.resolution !== 'RAW' || traces.some((t) => !t.meta || !t.meta.variant)) {
                     return refetch;
                 }
+                const filters = meta.filters || {};
+                const shown = (v) => Object.entries(filters).every(([name, value]) => value === null || v[name] === value);
                 const extend = {x: [], y: [], customdata: []};
                 const indices = [];
-                for (const v of variants) {
+                for (const v of variants.filter(shown)) {
                     const key = [v.marketplace_id, v.condition, v.finish, v.language].join('|');
                     const index = traces.findIndex((t) => t.meta.variant === key);
                     if (index < 0) return refetch;

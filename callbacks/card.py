@@ -91,14 +91,13 @@ def register(app: Dash, cards: CardQueries) -> None:
     def show_history(raw_id, range_name, currency, condition, finish, language, market, scheme, _refresh):
         try:
             card_id = _card_id(raw_id)
-            history = cards.history(
-                card_id,
-                range_name,
-                condition=optional(Condition.parse, condition),
-                language=optional(Language.parse, language),
-                finish=optional(Finish.parse, finish),
-                marketplace_id=optional(int, market),
-            )
+            filters = {
+                "condition": optional(Condition.parse, condition),
+                "language": optional(Language.parse, language),
+                "finish": optional(Finish.parse, finish),
+                "marketplace_id": optional(int, market),
+            }
+            history = cards.history(card_id, range_name, **filters)
             detail = cards.detail(card_id)
         except LookupError as exc:
             message = str(exc) if str(exc) == CHOOSE else f"Unknown card: {exc}."
@@ -112,7 +111,14 @@ def register(app: Dash, cards: CardQueries) -> None:
             return card_history_figure(NO_HISTORY, {}, scheme), status(
                 "The price database is unreachable; no prices can be shown. Retry shortly.", "red", "Database error"
             )
-        history = {**history, "series": [s for s in history["series"] if s["currency"] == currency]}
+        history = {
+            **history,
+            "series": [s for s in history["series"] if s["currency"] == currency],
+            "filters": {
+                "currency": currency,
+                **{name: getattr(value, "value", value) for name, value in filters.items()},
+            },
+        }
         message = None
         if not history["series"]:
             message = (

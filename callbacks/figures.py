@@ -162,7 +162,7 @@ def card_history_figure(
         scheme,
         f"Price ({', '.join(currencies) or 'no data'})",
         hovermode="closest",
-        meta={"resolution": history.get("resolution")},
+        meta={"resolution": history.get("resolution"), "filters": history.get("filters", {})},
     )
     if not history["series"]:
         return _empty(figure)

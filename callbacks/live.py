@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-from dash import ClientsideFunction, Dash, Input
+from dash import ClientsideFunction, Dash, Input, Output
 
 
 def register(app: Dash) -> None:
     # Opened from a callback, not on page load: the renderer must hold the layout
-    # before the socket's first message is written into a store.
-    app.clientside_callback(ClientsideFunction("live", "follow"), Input("live-channels", "data"))
+    # before the socket's first message is written into a store. The output is only
+    # a record of what is followed: a callback without one never fires for an input
+    # inside a page's layout (measured on Dash 4.4).
+    app.clientside_callback(
+        ClientsideFunction("live", "follow"), Output("live-followed", "data"), Input("live-channels", "data")
+    )

@@ -16,6 +16,7 @@ def shell() -> dmc.MantineProvider:
         children=[
             dcc.Store(id="color-scheme", storage_type="local", data="light"),
             dcc.Store(id="live-message"),
+            dcc.Store(id="live-followed"),
             dcc.Location(id="url", refresh="callback-nav"),
             dmc.AppShell(
                 header={"height": 56},
