@@ -46,7 +46,6 @@ USER 10001:10001
 
 EXPOSE 8050
 
-# gthread workers for now (a later issue moves WebSockets to gevent workers).
-CMD ["gunicorn", "--worker-class", "gthread", "--workers", "2", "--threads", "8", \
-     "--bind", "0.0.0.0:8050", "--timeout", "60", "--worker-tmp-dir", "/dev/shm", \
-     "--access-logfile", "-", "app.web:create_server()"]
+# gevent workers, configured in app/gunicorn_conf.py (the same as `cardcharts run`).
+ENV CARDCHARTS_HOST=0.0.0.0
+CMD ["gunicorn", "-c", "python:app.gunicorn_conf", "app.web:create_server()"]

@@ -12,12 +12,14 @@ import contextlib
 import logging
 import queue
 import threading
+import time
 from typing import Protocol
 
 log = logging.getLogger(__name__)
 
 OUTBOX_SIZE = 256
 MAX_SUBSCRIPTIONS = 50
+YIELD_EVERY = 64
 
 
 class Socket(Protocol):
@@ -114,8 +116,10 @@ class ConnectionManager:
         """Queue `frame` for every connection subscribed to `key`; how many there were."""
         with self._lock:
             listeners = list(self._by_key.get(key, ()))
-        for connection in listeners:
+        for done, connection in enumerate(listeners, 1):
             connection.push(frame)
+            if done % YIELD_EVERY == 0:
+                time.sleep(0)  # let page requests and writers run between slices of a big fan-out
         return len(listeners)
 
     def subscription_keys(self) -> list[str]:
