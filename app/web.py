@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 
@@ -36,6 +37,8 @@ def serve(settings: Settings, host: str, port: int) -> int:
     if settings.secret_key:
         environment["SECRET_KEY"] = settings.secret_key
     server = subprocess.Popen(GUNICORN, env=environment)
+    # Stopping us stops gunicorn (which stops its workers gracefully), then the caller's cleanup runs.
+    signal.signal(signal.SIGTERM, lambda *_: server.terminate())
     try:
         return server.wait()
     except KeyboardInterrupt:
