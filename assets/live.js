@@ -104,6 +104,20 @@
                 return channels || [];
             },
 
+            // The card channels for a list of card ids (the compare page's printings).
+            cardChannels(ids) {
+                return (ids || [])
+                    .filter((id) => /^[0-9]+$/.test(String(id)))
+                    .map((id) => ({channel: 'card', card_id: Number(id)}));
+            },
+
+            // A new price of one of `ids`: bump the page's refresh counter.
+            cardsRefresh(message, ids, count) {
+                if (!message || message.type !== 'card_price_update') return noUpdate();
+                if (!(ids || []).map(String).includes(String(message.data.card_id))) return noUpdate();
+                return (count || 0) + 1;
+            },
+
             // A market update: bump the page's refresh counter, so its callbacks refetch.
             marketRefresh(message, count) {
                 if (!message || message.type !== 'market_update') return noUpdate();

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from dash import Dash, Input, Output, State, ctx, no_update
+from dash import ClientsideFunction, Dash, Input, Output, State, ctx, no_update
 from sqlalchemy.exc import SQLAlchemyError
 
 from callbacks.figures import compare_figure
@@ -65,8 +65,9 @@ def register(app: Dash, cards: CardQueries, compare: CompareQueries) -> None:
         Output("compare-status", "children"),
         *inputs(URL_PARAMS),
         Input("color-scheme", "data"),
+        Input("compare-refresh", "data"),
     )
-    def draw(ids, range_name, mode, currency, condition, finish, language, scheme):
+    def draw(ids, range_name, mode, currency, condition, finish, language, scheme, _refresh):
         if not ids:
             return compare_figure(EMPTY, {}, scheme), status("Choose up to 8 printings above.")
         try:
@@ -93,4 +94,16 @@ def register(app: Dash, cards: CardQueries, compare: CompareQueries) -> None:
             notes.append("No prices match these filters in this range.")
         return compare_figure(compared, marketplaces, scheme), status(" ".join(notes) or None)
 
+    # Follow the compared printings live; a new price of one of them redraws the chart.
+    app.clientside_callback(
+        ClientsideFunction("live", "cardChannels"), Output("live-channels", "data"), Input("compare-ids", "data")
+    )
+    app.clientside_callback(
+        ClientsideFunction("live", "cardsRefresh"),
+        Output("compare-refresh", "data"),
+        Input("live-message", "data"),
+        State("compare-ids", "data"),
+        State("compare-refresh", "data"),
+        prevent_initial_call=True,
+    )
     keep_in_url(app, URL_PARAMS)

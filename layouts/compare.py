@@ -19,6 +19,7 @@ from layouts.filters import (
     range_control,
     select,
 )
+from layouts.live import live_channels, refresh_counter
 
 
 def layout(
@@ -43,6 +44,8 @@ def layout(
                 mode=(mode, ["normalized", "price"]),
             ),
             dcc.Store(id="compare-ids", data=chosen),
+            live_channels(),
+            refresh_counter("compare-refresh"),
             dmc.MultiSelect(
                 id="compare-search",
                 label="Printings to compare (up to 8)",
