@@ -104,11 +104,13 @@
                 return channels || [];
             },
 
-            // The card channels for a list of card ids (the compare page's printings).
-            cardChannels(ids) {
-                return (ids || [])
+            // Follow the card channels of a list of card ids (the compare page's printings).
+            followCards(ids) {
+                const channels = (ids || [])
                     .filter((id) => /^[0-9]+$/.test(String(id)))
                     .map((id) => ({channel: 'card', card_id: Number(id)}));
+                live.want(channels);
+                return channels;
             },
 
             // A new price of one of `ids`: bump the page's refresh counter.

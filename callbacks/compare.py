@@ -95,8 +95,13 @@ def register(app: Dash, cards: CardQueries, compare: CompareQueries) -> None:
         return compare_figure(compared, marketplaces, scheme), status(" ".join(notes) or None)
 
     # Follow the compared printings live; a new price of one of them redraws the chart.
+    # (Not through `live-channels`: as a callback output, that store would hold back
+    # the other pages' follow callback until this one fired, which it never does there.)
     app.clientside_callback(
-        ClientsideFunction("live", "cardChannels"), Output("live-channels", "data"), Input("compare-ids", "data")
+        ClientsideFunction("live", "followCards"),
+        Output("live-followed", "data", allow_duplicate=True),
+        Input("compare-ids", "data"),
+        prevent_initial_call="initial_duplicate",
     )
     app.clientside_callback(
         ClientsideFunction("live", "cardsRefresh"),

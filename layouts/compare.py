@@ -19,7 +19,7 @@ from layouts.filters import (
     range_control,
     select,
 )
-from layouts.live import live_channels, refresh_counter
+from layouts.live import refresh_counter
 
 
 def layout(
@@ -44,7 +44,6 @@ def layout(
                 mode=(mode, ["normalized", "price"]),
             ),
             dcc.Store(id="compare-ids", data=chosen),
-            live_channels(),
             refresh_counter("compare-refresh"),
             dmc.MultiSelect(
                 id="compare-search",

@@ -52,5 +52,10 @@ def test_compare_page_from_a_url(dash_duo, services):
     assert [c[0] for c in consider_tcg["customdata"]] == ["100.00", "102.78", "97.22"]
     assert any(t["name"].startswith("Memory Deluge") for t in traces)
     dash_duo.wait_for_contains_text("body", "Consider — MID #44", timeout=10)
+    status = "return document.getElementById('live-status').textContent"
+    deadline = time.monotonic() + 10
+    while dash_duo.driver.execute_script(status) != "live":  # the page follows its printings live
+        assert time.monotonic() < deadline, "the compare page never went live"
+        time.sleep(0.1)
     logs = [log for log in dash_duo.get_logs() if "cards.scryfall.io" not in log["message"]]
     assert logs == []
