@@ -66,5 +66,6 @@ def create_app(services: Services) -> dash.Dash:
         services.settings.secret_key,
         services.card_queries.exists,
         services.settings.allowed_ws_origins,
+        services.settings.ws_heartbeat_seconds,
     ).register(server)
     return app

@@ -32,6 +32,7 @@ class Settings(BaseSettings):
     cardkingdom_every_hours: float = Field(default=6, gt=0, validation_alias="CARDCHARTS_CARDKINGDOM_EVERY_HOURS")
     tcgplayer_every_minutes: float = Field(default=30, gt=0, validation_alias="CARDCHARTS_TCGPLAYER_EVERY_MINUTES")
     ws_origins: str = Field(default="", validation_alias="CARDCHARTS_WS_ORIGINS")
+    ws_heartbeat_seconds: float = Field(default=30, gt=0, validation_alias="CARDCHARTS_WS_HEARTBEAT_SECONDS")
     tcgplayer_public_key: str | None = Field(default=None, validation_alias="TCGPLAYER_PUBLIC_KEY")
     tcgplayer_private_key: str | None = Field(default=None, validation_alias="TCGPLAYER_PRIVATE_KEY")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(

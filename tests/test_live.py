@@ -4,8 +4,12 @@ processes, and a Redis restart."""
 
 from __future__ import annotations
 
+import base64
 import gzip
 import json
+import os
+import socket
+import threading
 import time
 from contextlib import ExitStack
 from datetime import timedelta
@@ -31,15 +35,15 @@ def server(services, database_url, redis_server):
         yield address
 
 
-def ask(socket, message) -> dict:
-    socket.send(message if isinstance(message, str | bytes) else json.dumps(message))
-    return json.loads(socket.recv(timeout=5))
+def ask(client, message) -> dict:
+    client.send(message if isinstance(message, str | bytes) else json.dumps(message))
+    return json.loads(client.recv(timeout=5))
 
 
-def quiet(socket, seconds: float = 0.5) -> bool:
+def quiet(client, seconds: float = 0.5) -> bool:
     """True when nothing arrives for `seconds`."""
     try:
-        socket.recv(timeout=seconds)
+        client.recv(timeout=seconds)
     except TimeoutError:
         return True
     return False
@@ -183,11 +187,11 @@ def test_two_server_processes_both_deliver(services, database_url, redis_server)
         connect(f"ws://{first}/ws") as one,
         connect(f"ws://{second}/ws") as two,
     ):
-        for socket in (one, two):
-            ask(socket, {"action": "subscribe", "channel": "market"})
+        for client in (one, two):
+            ask(client, {"action": "subscribe", "channel": "market"})
         services.publisher.market({"rows": 5})
-        for socket in (one, two):
-            assert json.loads(socket.recv(timeout=5)) == {"type": "market_update", "data": {"rows": 5}}
+        for client in (one, two):
+            assert json.loads(client.recv(timeout=5)) == {"type": "market_update", "data": {"rows": 5}}
 
 
 def test_a_redis_restart_is_survived(services, database_url):
@@ -209,8 +213,41 @@ def test_a_redis_restart_is_survived(services, database_url):
         assert ask(ws, {"action": "ping"}) == {"type": "pong"}
 
 
+def _frames(data: bytes) -> list[tuple[int, bytes]]:
+    """(opcode, payload) of unmasked server frames with short payloads."""
+    frames = []
+    while data:
+        opcode, length = data[0] & 0x0F, data[1] & 0x7F
+        frames.append((opcode, data[2 : 2 + length]))
+        data = data[2 + length :]
+    return frames
+
+
+def test_heartbeat_closes_a_silent_client_and_keeps_a_live_one(services, database_url, redis_server):
+    with (
+        web_server(database_url, redis_server, SECRET, CARDCHARTS_WS_HEARTBEAT_SECONDS="0.5") as address,
+        connect(f"ws://{address}/ws") as live,  # answers pings by itself
+    ):
+        host, port = address.split(":")
+        with socket.create_connection((host, int(port)), timeout=10) as silent:  # never answers
+            key = base64.b64encode(os.urandom(16)).decode()
+            silent.sendall(
+                f"GET /ws HTTP/1.1\r\nHost: {address}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n".encode()
+            )
+            received = b""
+            while chunk := silent.recv(4096):  # until the server hangs up
+                received += chunk
+        head, _, frames = received.partition(b"\r\n\r\n")
+        assert head.startswith(b"HTTP/1.1 101")
+        opcodes = [opcode for opcode, _ in _frames(frames)]
+        assert opcodes[0] == 0x9 and opcodes[-1] == 0x8  # pinged, then closed
+        assert _frames(frames)[-1][1][:2] == (1008).to_bytes(2, "big")  # policy violation: no pong
+        assert ask(live, {"action": "ping"}) == {"type": "pong"}  # the live client outlived several pings
+
+
 def test_manager_forgets_a_closed_connection():
-    class Socket:
+    class Recorder:
         def __init__(self):
             self.sent = []
 
@@ -221,16 +258,38 @@ def test_manager_forgets_a_closed_connection():
             pass
 
     manager = ConnectionManager(max_subscriptions=2)
-    socket = Socket()
-    connection = Connection(socket)
+    recorder = Recorder()
+    connection = Connection(recorder)
     manager.add(connection)
     assert manager.subscribe(connection, "market") and manager.subscribe(connection, "card:1")
     assert not manager.subscribe(connection, "card:2")
     assert manager.deliver("market", "hello") == 1
     deadline = time.monotonic() + 2
-    while socket.sent != ["hello"] and time.monotonic() < deadline:
+    while recorder.sent != ["hello"] and time.monotonic() < deadline:
         time.sleep(0.01)
-    assert socket.sent == ["hello"]
+    assert recorder.sent == ["hello"]
     manager.remove(connection)
     connection.close()
     assert len(manager) == 0 and not manager.listening("market") and manager.deliver("card:1", "x") == 0
+
+
+def test_a_client_that_falls_behind_is_dropped_not_waited_for():
+    release = threading.Event()
+
+    class Stuck:
+        closed_with = None
+
+        def send(self, data):
+            release.wait(5)  # a peer that reads nothing
+
+        def close(self, reason=None, message=None):
+            self.closed_with = reason
+
+    stuck = Stuck()
+    connection = Connection(stuck, outbox_size=2)
+    started = time.monotonic()
+    for n in range(5):
+        connection.push(f"update {n}")  # never blocks the bridge
+    assert time.monotonic() - started < 0.5
+    assert not connection.open and stuck.closed_with == 1013
+    release.set()

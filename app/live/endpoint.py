@@ -18,7 +18,6 @@ from app.live.connections import Connection, ConnectionManager
 log = logging.getLogger(__name__)
 
 PATH = "/ws"
-HEARTBEAT_SECONDS = 30
 # Frames up to this size are read and answered with an error when over the protocol's
 # limit; a bigger one cannot be read without buffering it, so the socket is closed (1009).
 HARD_FRAME_BYTES = 64 * 1024
@@ -35,24 +34,28 @@ class LiveEndpoint:
         secret: str | None,
         card_exists: Callable[[int], bool],
         origins: list[str],
+        heartbeat_seconds: float = 30,
     ) -> None:
         self.manager = manager
         self.bridge = bridge
         self.secret = secret
         self.card_exists = card_exists
         self.origins = set(origins)
+        self.heartbeat_seconds = heartbeat_seconds
 
     def register(self, server: Flask) -> None:
         server.config["SOCK_SERVER_OPTIONS"] = {
-            "ping_interval": HEARTBEAT_SECONDS,  # a ping frame; no pong by the next one closes the socket
+            "ping_interval": self.heartbeat_seconds,  # a ping frame; no pong by the next one closes the socket
             "max_message_size": HARD_FRAME_BYTES,
         }
-        server.before_request(self._check_origin)
+        server.before_request(self._admit)
         Sock(server).route(PATH)(self.serve)
 
-    def _check_origin(self) -> Response | None:
-        """Browsers always send Origin: only our own and the allowlisted ones may open a socket
-        (flask-sock does not check). A client without Origin is not a browser page."""
+    def _admit(self) -> Response | None:
+        """Before /ws is upgraded: refuse foreign origins, and negotiate no compression.
+
+        Browsers always send Origin: only our own and the allowlisted ones may open a
+        socket (flask-sock does not check). A client without Origin is not a browser page."""
         if request.path != PATH:
             return None
         # No permessage-deflate: our frames are a few hundred bytes, and each compressed

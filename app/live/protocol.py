@@ -102,14 +102,11 @@ def update(kind: str, data_json: str) -> str:
     return f'{{"type":"{kind}","data":{data_json}}}'
 
 
-def resync(key: str) -> str:
-    """Sent after the bridge reconnects: updates may have been missed, so refetch."""
+def resync(key: str) -> str | None:
+    """Sent after the bridge reconnects: updates may have been missed, so refetch.
+    None for alerts: an alert is not state that can be fetched again."""
     if key.startswith("card:"):
-        return update("card_price_update", encode_data({"card_id": int(key[5:]), "price_data": {"resync": True}}))
+        return encode("card_price_update", data={"card_id": int(key[5:]), "price_data": {"resync": True}})
     if key == "market":
-        return update("market_update", encode_data({"resync": True}))
-    return ""
-
-
-def encode_data(data: dict[str, Any]) -> str:
-    return json.dumps(data, separators=(",", ":"))
+        return encode("market_update", data={"resync": True})
+    return None
