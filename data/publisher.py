@@ -69,10 +69,13 @@ class PricePublisher:
         self._publish(send, len(updates))
 
     def market(self, summary: dict[str, Any]) -> None:
-        self._publish(lambda pipe: pipe.publish(MARKET_CHANNEL, json.dumps(summary, separators=(",", ":"))), 1)
+        self._publish_one(MARKET_CHANNEL, summary)
 
     def alert(self, user_id: int, alert: dict[str, Any]) -> None:
-        self._publish(lambda pipe: pipe.publish(alerts_channel(user_id), json.dumps(alert, separators=(",", ":"))), 1)
+        self._publish_one(alerts_channel(user_id), alert)
+
+    def _publish_one(self, channel: str, payload: dict[str, Any]) -> None:
+        self._publish(lambda pipe: pipe.publish(channel, json.dumps(payload, separators=(",", ":"))), 1)
 
     def _publish(self, send, count: int) -> None:
         if self.redis is None or count == 0:
