@@ -23,6 +23,7 @@ from data.use_cases.compare import CompareQueries
 from data.use_cases.imports import ImportPrices
 from data.use_cases.ingest import IngestPrices
 from data.use_cases.market import MarketQueries
+from data.use_cases.recovery import RecoverRuns
 from data.use_cases.sources import SourceQueries
 
 
@@ -45,6 +46,7 @@ class Services:
     source_queries: SourceQueries
     ingest: IngestPrices
     imports: ImportPrices
+    recover_runs: RecoverRuns
 
     def close(self) -> None:
         self.engine.dispose()
@@ -68,11 +70,14 @@ def collection_intervals(settings: Settings) -> dict[str, timedelta]:
     return {source: timedelta(hours=hours[source]) for source in settings.enabled_sources}
 
 
-def bootstrap(settings: Settings) -> Services:
-    """Build every service from resolved settings (DATABASE_URL and REDIS_URL set)."""
+def bootstrap(settings: Settings, web: bool = False) -> Services:
+    """Build every service from resolved settings (DATABASE_URL and REDIS_URL set).
+
+    web: for the web workers, whose statements are cancelled after CARDCHARTS_DB_STATEMENT_TIMEOUT_MS
+    so that no request holds a connection for long; imports and workers refresh rollups for minutes."""
     if not settings.database_url or not settings.redis_url:
         raise ValueError("bootstrap needs DATABASE_URL and REDIS_URL (start the embedded servers first)")
-    engine = make_engine(settings.database_url)
+    engine = make_engine(settings.database_url, statement_timeout_ms=settings.db_statement_timeout_ms if web else None)
     redis = connect_redis(settings.redis_url)
     cache = CacheRepository(redis, ttl=timedelta(seconds=settings.cache_ttl_seconds))
     cards = CardRepository(engine)
@@ -84,6 +89,7 @@ def bootstrap(settings: Settings) -> Services:
     publisher = PricePublisher(redis)
     ingest = IngestPrices(prices, rollups, cache, publisher)
     card_queries = CardQueries(cards, prices, marketplaces, cache)
+    recover_runs = RecoverRuns(runs, ingest)
     return Services(
         settings=settings,
         engine=engine,
@@ -101,5 +107,6 @@ def bootstrap(settings: Settings) -> Services:
         market_queries=MarketQueries(market, cache),
         source_queries=SourceQueries(runs, collection_intervals(settings)),
         ingest=ingest,
-        imports=ImportPrices(cards, marketplaces, runs, ingest),
+        imports=ImportPrices(cards, marketplaces, runs, ingest, recover=recover_runs),
+        recover_runs=recover_runs,
     )

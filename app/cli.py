@@ -1,4 +1,8 @@
-"""The `cardcharts` command: serve the dashboard, manage the schema, refresh rollups."""
+"""The `cardcharts` command: serve the dashboard, manage the schema, refresh rollups.
+
+Every failure ends in one line on stderr and a non-zero exit, never a traceback:
+bad input and unreachable services are expected (the traceback is logged at DEBUG).
+"""
 
 from __future__ import annotations
 
@@ -11,21 +15,69 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any, NoReturn
 
 import click
 
+from app.logs import configure_logging
 from app.settings import ConfigError, Settings, load_settings
 
 log = logging.getLogger("cardcharts")
+MAX_MESSAGE = 1000
+
+
+def _one_line(text: str) -> str:
+    lines = [line.strip() for line in str(text).splitlines() if line.strip()]
+    joined = ""
+    for line in lines:
+        joined += ("" if not joined else " " if joined.endswith(":") else "; ") + line
+    return joined[:MAX_MESSAGE]
+
+
+def _describe(exc: BaseException) -> str:
+    """An error as one line a user can act on."""
+    from redis.exceptions import RedisError
+    from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
+
+    if isinstance(exc, DBAPIError) and exc.orig is not None:
+        kind = "database unavailable" if isinstance(exc, OperationalError) else "database error"
+        return _one_line(f"{kind}: {exc.orig}")
+    if isinstance(exc, SQLAlchemyError):
+        return _one_line(f"database error: {str(exc).split('(Background on this error', 1)[0]}")
+    if isinstance(exc, RedisError):
+        return _one_line(f"redis unavailable: {exc}")
+    if isinstance(exc, ValueError | OSError | LookupError | ConfigError) or type(exc).__module__.startswith("alembic"):
+        return _one_line(str(exc) or type(exc).__name__)
+    return _one_line(f"{type(exc).__name__}: {exc}")
+
+
+def _fail(message: str, code: int = 1) -> NoReturn:
+    click.echo(_one_line(message), err=True)
+    sys.exit(code)
+
+
+class _OneLineErrors(click.Group):
+    """Usage errors, bad input and dead services alike: one line on stderr, a non-zero exit."""
+
+    def main(self, args: Any = None, prog_name: str | None = None, **extra: Any) -> NoReturn:
+        try:
+            code = super().main(args, prog_name, standalone_mode=False, **extra)
+        except click.ClickException as exc:
+            _fail(f"error: {exc.format_message()}", exc.exit_code)
+        except click.Abort:
+            _fail("aborted")
+        except Exception as exc:
+            log.debug("cardcharts failed", exc_info=True)
+            _fail(f"error: {_describe(exc)}")
+        sys.exit(code if isinstance(code, int) else 0)
 
 
 def _settings() -> Settings:
     try:
         settings = load_settings()
     except ConfigError as exc:
-        click.echo(str(exc), err=True)
-        sys.exit(2)
-    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        _fail(str(exc), 2)
+    configure_logging(settings.log_level)
     return settings
 
 
@@ -70,15 +122,16 @@ def runtime(settings: Settings, need_redis: bool = True) -> Iterator[Settings]:
             service.stop()
 
 
-def _parse_time(value: str) -> datetime:
+def _parse_time(value: str, option: str) -> datetime:
     try:
         moment = datetime.fromisoformat(value)
     except ValueError:
-        raise click.BadParameter(f"{value!r} is not an ISO 8601 time such as 2026-11-01T00:00Z") from None
+        example = "such as 2026-11-01T00:00Z"
+        raise click.BadParameter(f"{value!r:.40} is not an ISO 8601 time {example}", param_hint=option) from None
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-@click.group()
+@click.group(cls=_OneLineErrors)
 def main() -> None:
     """CardCharts: real-time Magic: The Gathering price analytics."""
 
@@ -127,7 +180,9 @@ def web(host: str | None, port: int | None) -> None:
 
 @main.command()
 @click.argument("user_id", type=click.IntRange(min=1))
-@click.option("--days", type=click.IntRange(min=1), default=30, show_default=True, help="How long it stays valid.")
+@click.option(
+    "--days", type=click.IntRange(min=1, max=3650), default=30, show_default=True, help="How long it stays valid."
+)
 def token(user_id: int, days: int) -> None:
     """Print a token that subscribes to USER_ID's price alerts on /ws (signed with SECRET_KEY)."""
     from app.live import tokens
@@ -239,7 +294,9 @@ def refresh(since: str, until: str | None) -> None:
     from data.db import make_engine
     from data.repositories.rollups import RollupRepository
 
-    start, end = _parse_time(since), (_parse_time(until) if until else None)
+    start, end = _parse_time(since, "--since"), (_parse_time(until, "--until") if until else None)
+    if end is not None and end <= start:
+        raise click.BadParameter("must be later than --since", param_hint="--until")
     with runtime(_settings(), need_redis=False) as resolved:
         engine = make_engine(resolved.database_url, pool_size=1)
         try:
@@ -267,15 +324,11 @@ def services() -> Iterator:
 
 def _report(action) -> None:
     """Run an import, print what it did; a bad file exits 1 with the reason (the run is recorded)."""
-    import httpx
-
-    from data.domain import MalformedInput
-
     try:
         report = action()
-    except (MalformedInput, OSError, httpx.HTTPError) as exc:
-        click.echo(f"import failed: {exc}", err=True)
-        sys.exit(1)
+    except Exception as exc:
+        log.debug("import failed", exc_info=True)
+        _fail(f"import failed: {_describe(exc)}")
     click.echo("\n".join(report.lines()))
 
 
@@ -295,8 +348,9 @@ def import_scryfall(file: Path, as_of: str | None) -> None:
     """A Scryfall bulk file (default_cards / all_cards; .jsonl.gz or legacy .json): catalog and prices."""
     from workers.imports import import_scryfall as run
 
+    moment = _parse_time(as_of, "--as-of") if as_of else None
     with services() as built:
-        _report(lambda: run(built, file, _parse_time(as_of) if as_of else None))
+        _report(lambda: run(built, file, moment))
 
 
 @import_.command("mtgjson")
@@ -323,8 +377,9 @@ def import_cardmarket(file: Path, as_of: str | None) -> None:
     """Cardmarket's price guide (price_guide_1.json)."""
     from workers.imports import import_cardmarket as run
 
+    moment = _parse_time(as_of, "--as-of") if as_of else None
     with services() as built:
-        _report(lambda: run(built, file, _parse_time(as_of) if as_of else None))
+        _report(lambda: run(built, file, moment))
 
 
 @import_.command("cardkingdom")
@@ -334,8 +389,9 @@ def import_cardkingdom(file: Path, as_of: str | None) -> None:
     """Card Kingdom's pricelist (api/v2/pricelist)."""
     from workers.imports import import_cardkingdom as run
 
+    moment = _parse_time(as_of, "--as-of") if as_of else None
     with services() as built:
-        _report(lambda: run(built, file, _parse_time(as_of) if as_of else None))
+        _report(lambda: run(built, file, moment))
 
 
 @main.group()

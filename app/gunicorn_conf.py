@@ -12,6 +12,7 @@ separate thread-worker server, never in these workers.
 
 import resource
 
+from app.logs import logging_config
 from app.settings import load_settings
 
 _settings = load_settings()
@@ -24,6 +25,12 @@ timeout = 60
 graceful_timeout = 10
 worker_tmp_dir = "/dev/shm"
 accesslog = "-"
+# Master and workers (forked from it) log with time, level and logger name at CARDCHARTS_LOG_LEVEL.
+loglevel = _settings.log_level.lower()
+logconfig_dict = logging_config(_settings.log_level)
+# No control socket (gunicorn >= 25): nothing uses it, and every server on a machine would share
+# its one default path (~/.gunicorn/gunicorn.ctl).
+control_socket_disable = True
 
 # One descriptor per socket: lift the soft limit (often 1024) towards the hard one.
 _soft, _hard = resource.getrlimit(resource.RLIMIT_NOFILE)

@@ -13,6 +13,7 @@ from app.bootstrap import Services
 from app.live.bridge import RedisBridge
 from app.live.connections import ConnectionManager
 from app.live.endpoint import LiveEndpoint
+from app.security import Dash, harden
 from callbacks import card as card_callbacks
 from callbacks import compare as compare_callbacks
 from callbacks import live as live_callbacks
@@ -29,10 +30,10 @@ ASSETS = Path(assets.__file__).resolve().parent  # a package, so that wheels car
 
 
 def create_app(services: Services) -> dash.Dash:
-    """A Dash app on its own Flask server, every asset served locally (no CDN)."""
+    """A Dash app on its own Flask server, every asset served locally (no CDN), hardened (app/security.py)."""
     server = Flask(__name__)
     server.config["SECRET_KEY"] = services.settings.secret_key
-    app = dash.Dash(
+    app = Dash(
         __name__,
         server=server,
         use_pages=True,
@@ -52,6 +53,7 @@ def create_app(services: Services) -> dash.Dash:
         "sources", path="/sources", name="Sources", title="Sources · CardCharts", layout=sources_layout.layout
     )
     app.layout = shell()
+    harden(app)
     theme_callbacks.register(app)
     live_callbacks.register(app)
     market_callbacks.register(app, services.market_queries, services.source_queries)

@@ -35,6 +35,9 @@ class Settings(BaseSettings):
     ws_heartbeat_seconds: float = Field(default=30, gt=0, validation_alias="CARDCHARTS_WS_HEARTBEAT_SECONDS")
     tcgplayer_public_key: str | None = Field(default=None, validation_alias="TCGPLAYER_PUBLIC_KEY")
     tcgplayer_private_key: str | None = Field(default=None, validation_alias="TCGPLAYER_PRIVATE_KEY")
+    db_statement_timeout_ms: int = Field(
+        default=5000, ge=0, le=3_600_000, validation_alias="CARDCHARTS_DB_STATEMENT_TIMEOUT_MS"
+    )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         default="INFO", validation_alias="CARDCHARTS_LOG_LEVEL"
     )

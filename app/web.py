@@ -19,7 +19,7 @@ def create_server(settings: Settings | None = None) -> Flask:
     from app.bootstrap import bootstrap
     from app.server import create_app
 
-    return create_app(bootstrap(settings or load_settings())).server
+    return create_app(bootstrap(settings or load_settings(), web=True)).server
 
 
 def serve(settings: Settings, host: str, port: int) -> int:

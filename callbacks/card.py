@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-import logging
-
 from dash import ClientsideFunction, Dash, Input, Output, State, no_update
 from sqlalchemy.exc import SQLAlchemyError
 
+from callbacks import params
+from callbacks.faults import bad_input, database_error
 from callbacks.figures import card_history_figure
-from callbacks.params import optional
+from callbacks.search import search_options
 from callbacks.url_state import inputs, keep_in_url
-from data.domain import Condition, Finish, Language
+from data.domain import RANGES, Condition, Finish, Language
 from data.use_cases.cards import CardQueries
 from layouts.card import header
-from layouts.filters import ALL, status
-
-log = logging.getLogger(__name__)
+from layouts.filters import ALL, CURRENCIES, status
 
 NO_HISTORY = {"series": []}
 URL_PARAMS = {
@@ -28,33 +26,28 @@ URL_PARAMS = {
     "market": ("card-market", "value"),
 }
 CHOOSE = "Search for a printing by name above."
+class NoCard(LookupError):
+    """No card chosen yet."""
 
 
-def _card_id(raw: str | None) -> int:
+def _card_id(raw: object) -> int:
     if raw in (None, ""):
-        raise LookupError(CHOOSE)
-    try:
-        return int(raw)
-    except (TypeError, ValueError):
-        raise ValueError(f"'{raw}' is not a card id") from None
+        raise NoCard(CHOOSE)
+    return params.card_id(raw)
 
 
 def register(app: Dash, cards: CardQueries) -> None:
     @app.callback(Output("card-search", "data"), Input("card-search", "searchValue"), prevent_initial_call=True)
     def search(text):
-        if not text or len(text.strip()) < 2:
-            return no_update
-        return [
-            {
-                "value": str(card["id"]),
-                "label": f"{card['name']} — {card['set_code'].upper()} #{card['collector_number']}",
-            }
-            for card in cards.search(text, limit=20)
-        ]
+        options = search_options(cards, text, "card search")
+        return no_update if options is None else options
 
     @app.callback(Output("url", "href"), Input("card-search", "value"), prevent_initial_call=True)
-    def open_card(card_id):
-        return f"/card?id={card_id}" if card_id else no_update
+    def open_card(value):
+        try:
+            return f"/card?id={params.card_id(value)}"
+        except params.BadInput:
+            return no_update  # cleared, or not an option this page offered
 
     @app.callback(
         Output("card-header", "children"),
@@ -64,10 +57,13 @@ def register(app: Dash, cards: CardQueries) -> None:
         Input("card-detail-refresh", "data"),
     )
     def show_card(raw_id, _refresh):
+        # The history callback names a missing or bad id in the page's status; here it shows nothing.
         try:
             detail = cards.detail(_card_id(raw_id))
-        except (LookupError, ValueError, SQLAlchemyError):
+        except (LookupError, params.BadInput):
             return [], [], ALL
+        except SQLAlchemyError as exc:
+            return database_error("card page", exc), [], ALL
         marketplaces = detail["marketplaces"]
         rows = [
             {
@@ -89,28 +85,28 @@ def register(app: Dash, cards: CardQueries) -> None:
         Input("card-history-refresh", "data"),
     )
     def show_history(raw_id, range_name, currency, condition, finish, language, market, scheme, _refresh):
+        scheme = params.scheme(scheme)
+        empty = card_history_figure(NO_HISTORY, {}, scheme)
         try:
             card_id = _card_id(raw_id)
+            range_name = params.choice("range", range_name, RANGES)
+            currency = params.choice("currency", currency, [c["value"] for c in CURRENCIES])
             filters = {
-                "condition": optional(Condition.parse, condition),
-                "language": optional(Language.parse, language),
-                "finish": optional(Finish.parse, finish),
-                "marketplace_id": optional(int, market),
+                "condition": params.optional(Condition.parse, condition, "condition"),
+                "language": params.optional(Language.parse, language, "language"),
+                "finish": params.optional(Finish.parse, finish, "finish"),
+                "marketplace_id": params.marketplace_id(market),
             }
             history = cards.history(card_id, range_name, **filters)
             detail = cards.detail(card_id)
+        except NoCard:
+            return empty, status(CHOOSE, "blue", "No card")
+        except params.BadInput as exc:
+            return empty, bad_input("card page", exc)
         except LookupError as exc:
-            message = str(exc) if str(exc) == CHOOSE else f"Unknown card: {exc}."
-            return card_history_figure(NO_HISTORY, {}, scheme), status(
-                message, "blue" if str(exc) == CHOOSE else "red", "No card"
-            )
-        except ValueError as exc:
-            return card_history_figure(NO_HISTORY, {}, scheme), status(str(exc), "red", "Bad parameter")
-        except SQLAlchemyError:
-            log.exception("card page: database error")
-            return card_history_figure(NO_HISTORY, {}, scheme), status(
-                "The price database is unreachable; no prices can be shown. Retry shortly.", "red", "Database error"
-            )
+            return empty, status(f"Unknown card: {exc}.", "red", "No card")
+        except SQLAlchemyError as exc:
+            return empty, database_error("card page", exc)
         history = {
             **history,
             "series": [s for s in history["series"] if s["currency"] == currency],

@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-import logging
+from typing import Any
 
 from dash import ClientsideFunction, Dash, Input, Output, State, ctx, no_update
 from sqlalchemy.exc import SQLAlchemyError
 
+from callbacks import params
+from callbacks.faults import bad_input, database_error
 from callbacks.figures import compare_figure
-from callbacks.params import optional
+from callbacks.search import UNREACHABLE, label, search_options
 from callbacks.url_state import inputs, keep_in_url
-from data.domain import Condition, Finish, Language, NotFound
+from data.domain import RANGES, Condition, Finish, Language, NotFound
 from data.use_cases.cards import CardQueries
-from data.use_cases.compare import CompareQueries
-from layouts.filters import status
-
-log = logging.getLogger(__name__)
+from data.use_cases.compare import MAX_PRINTINGS, CompareQueries
+from layouts.filters import CURRENCIES, status
 
 EMPTY = {"series": [], "normalized": True, "currency": "USD"}
 URL_PARAMS = {
@@ -29,8 +29,11 @@ URL_PARAMS = {
 }
 
 
-def _label(card: dict) -> str:
-    return f"{card['name']} — {card['set_code'].upper()} #{card['collector_number']}"
+def _options(value: Any) -> list[dict[str, Any]]:
+    """The options a multi-select holds (a state: any JSON may arrive), each a {value: str, …}."""
+    if not isinstance(value, list):
+        return []
+    return [o for o in value if isinstance(o, dict) and isinstance(o.get("value"), str)]
 
 
 def register(app: Dash, cards: CardQueries, compare: CompareQueries) -> None:
@@ -42,23 +45,31 @@ def register(app: Dash, cards: CardQueries, compare: CompareQueries) -> None:
         State("compare-search", "data"),
     )
     def options(text, ids, chosen, current):
-        known = {option["value"]: option for option in current or []}
+        known = {option["value"]: option for option in _options(current)}
+        known.pop(UNREACHABLE["value"], None)
+        chosen = [value for value in chosen if isinstance(value, str)] if isinstance(chosen, list) else []
         if ctx.triggered_id == "compare-ids" or not ctx.triggered_id:
-            for raw in ids or []:
-                try:
-                    known[raw] = {"value": raw, "label": _label(cards.detail(int(raw))["card"])}
-                except (NotFound, ValueError):
-                    known.pop(raw, None)
+            wanted, _bad = params.card_ids(ids)  # the draw callback names the bad ones
+            try:
+                for card_id in wanted[:MAX_PRINTINGS]:
+                    try:
+                        known[str(card_id)] = {"value": str(card_id), "label": label(cards.detail(card_id)["card"])}
+                    except NotFound:
+                        known.pop(str(card_id), None)
+            except SQLAlchemyError as exc:
+                database_error("compare page", exc)
+                for card_id in wanted[:MAX_PRINTINGS]:
+                    known.setdefault(str(card_id), {"value": str(card_id), "label": f"card {card_id}"})
             return list(known.values())
-        if not text or len(text.strip()) < 2:
+        found = search_options(cards, text, "compare search")
+        if found is None:
             return no_update
-        kept = [known[value] for value in chosen or [] if value in known]
-        found = [{"value": str(card["id"]), "label": _label(card)} for card in cards.search(text, limit=20)]
-        return kept + [option for option in found if option["value"] not in set(chosen or [])]
+        kept = [known[value] for value in chosen if value in known]
+        return kept + [option for option in found if option["value"] not in set(chosen)]
 
     @app.callback(Output("compare-ids", "data"), Input("compare-search", "value"), prevent_initial_call=True)
     def choose(values):
-        return values or []
+        return values if isinstance(values, list) else []  # the draw callback names what is not an id
 
     @app.callback(
         Output("compare-graph", "figure"),
@@ -68,26 +79,29 @@ def register(app: Dash, cards: CardQueries, compare: CompareQueries) -> None:
         Input("compare-refresh", "data"),
     )
     def draw(ids, range_name, mode, currency, condition, finish, language, scheme, _refresh):
-        if not ids:
-            return compare_figure(EMPTY, {}, scheme), status("Choose up to 8 printings above.")
+        scheme = params.scheme(scheme)
+        empty = compare_figure(EMPTY, {}, scheme)
+        card_ids, bad = params.card_ids(ids)
+        notes = [f"Not card ids (left out): {', '.join(bad[:4])}{' and more' if len(bad) > 4 else ''}."] if bad else []
+        if not card_ids:
+            return empty, status(" ".join([*notes, f"Choose up to {MAX_PRINTINGS} printings above."]))
         try:
-            card_ids = [int(raw) for raw in ids]
+            if len(card_ids) > MAX_PRINTINGS:
+                raise params.BadInput(f"compare takes at most {MAX_PRINTINGS} printings, got {len(card_ids)}")
             compared = compare.compare(
                 card_ids,
-                range_name,
-                currency,
-                optional(Condition.parse, condition),
-                optional(Language.parse, language),
-                optional(Finish.parse, finish),
-                mode == "normalized",
+                params.choice("range", range_name, RANGES),
+                params.choice("currency", currency, [c["value"] for c in CURRENCIES]),
+                params.optional(Condition.parse, condition, "condition"),
+                params.optional(Language.parse, language, "language"),
+                params.optional(Finish.parse, finish, "finish"),
+                params.choice("mode", mode, ["normalized", "price"]) == "normalized",
             )
             marketplaces = cards.marketplace_names()
-        except ValueError as exc:
-            return compare_figure(EMPTY, {}, scheme), status(str(exc), "red", "Bad parameter")
-        except SQLAlchemyError:
-            log.exception("compare page: database error")
-            return compare_figure(EMPTY, {}, scheme), status("The price database is unreachable.", "red", "Error")
-        notes = []
+        except params.BadInput as exc:
+            return empty, bad_input("compare page", exc)
+        except SQLAlchemyError as exc:
+            return empty, database_error("compare page", exc)
         if compared["missing"]:
             notes.append(f"Unknown card id(s): {', '.join(map(str, compared['missing']))}.")
         if not compared["series"]:

@@ -7,6 +7,11 @@ never an interpolated value.
 
 Figures are plain dicts, not `go.Figure`s: building a `go.Figure` copies and
 validates its whole template, 30 ms of a 44 ms card chart (measured).
+
+Plotly renders a subset of HTML (<a href>, <b>, <br>, entities) in trace names, hover
+text, tick labels and titles, and reads %{...} in a hovertemplate as a variable: every
+text that comes from data (card names, set codes, marketplaces, formats, currencies)
+goes through `escape` before it reaches a figure.
 """
 
 from __future__ import annotations
@@ -25,6 +30,14 @@ TEMPLATES = {"light": "plotly_white", "dark": "plotly_dark"}
 MEMO_SIZE = 256
 VARIANT_KEY = ("marketplace_id", "condition", "finish", "language")  # as assets/live.js builds it
 Figure = dict[str, Any]
+# Braces as numeric entities: Plotly decodes entities when it draws text, after it has
+# filled in the template, so a name's "%{x}" is shown as typed instead of substituted.
+_MARKUP = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", "{": "&#123;", "}": "&#125;"})
+
+
+def escape(text: Any) -> str:
+    """Text from data as Plotly shows it literally (no markup, no template variables)."""
+    return str(text).translate(_MARKUP)
 
 
 @lru_cache(maxsize=len(TEMPLATES))
@@ -89,7 +102,8 @@ def _around(figure: Figure, moment: str) -> None:
 @memoized
 def market_index_figure(index: dict[str, Any], scheme: str = "light") -> Figure:
     """The market index: mean price per bucket, with the bucket's low-high band."""
-    figure = _figure(scheme, f"Mean price ({index['currency']})")
+    currency = escape(index["currency"])
+    figure = _figure(scheme, f"Mean price ({currency})")
     if not index["time"]:
         return _empty(figure)
     times = index["time"]
@@ -104,7 +118,7 @@ def market_index_figure(index: dict[str, Any], scheme: str = "light") -> Figure:
             mode="lines+markers",
             marker={"size": 5},
             hovertemplate="%{x}<br>Mean %{customdata[0]} "
-            + index["currency"]
+            + currency
             + "<br>%{customdata[1]} prices<extra></extra>",
         )
     )
@@ -160,19 +174,19 @@ def card_history_figure(
     # chart draws raw prices (a new one is then appended rather than the chart refetched).
     figure = _figure(
         scheme,
-        f"Price ({', '.join(currencies) or 'no data'})",
+        f"Price ({escape(', '.join(currencies)) or 'no data'})",
         hovermode="closest",
         meta={"resolution": history.get("resolution"), "filters": history.get("filters", {})},
     )
     if not history["series"]:
         return _empty(figure)
     for series in history["series"]:
-        label = series_label(series, marketplaces)
+        label = escape(series_label(series, marketplaces))
         figure["data"].append(
             _scatter(
                 x=series["time"],
                 y=[_number(v) for v in series["price"]],
-                customdata=[[price, series["currency"]] for price in series["price"]],
+                customdata=[[price, escape(series["currency"])] for price in series["price"]],
                 name=label,
                 meta={
                     "variant": "|".join(str(series[k]) for k in ("marketplace_id", "condition", "finish", "language"))
@@ -188,7 +202,7 @@ def card_history_figure(
         if spread["currency"] not in currencies:
             continue
         shop = marketplaces.get(str(spread["retail_id"]), {}).get("name", "retail")
-        label = f"{shop} spread · {spread['finish']} · {Condition(spread['condition']).code}"
+        label = escape(f"{shop} spread · {spread['finish']} · {Condition(spread['condition']).code}")
         figure["data"].append(
             _scatter(
                 x=spread["time"],
@@ -198,7 +212,8 @@ def card_history_figure(
                 line={"dash": "dot"},
                 marker={"size": 4},
                 customdata=[
-                    [v, p, spread["currency"]] for v, p in zip(spread["spread"], spread["spread_pct"], strict=True)
+                    [v, p, escape(spread["currency"])]
+                    for v, p in zip(spread["spread"], spread["spread_pct"], strict=True)
                 ],
                 hovertemplate=f"{label} (retail - buylist)<br>%{{x}}<br>%{{customdata[0]}} %{{customdata[2]}} "
                 "(%{customdata[1]}% of retail)<extra></extra>",
@@ -213,13 +228,14 @@ def card_history_figure(
 @memoized
 def volume_by_format_figure(volume: list[dict[str, Any]], currency: str, scheme: str = "light") -> Figure:
     """Value of the latest day's prices of the printings legal in each format."""
+    currency = escape(currency)
     figure = _figure(scheme, f"Value ({currency})", hovermode="closest", xaxis={"type": "category"})
     if not volume:
         return _empty(figure)
     figure["data"].append(
         dict(
             type="bar",
-            x=[row["format"] for row in volume],
+            x=[escape(row["format"]) for row in volume],
             y=[_number(row["volume"]) for row in volume],
             customdata=[[row["volume"], row["printings"]] for row in volume],
             hovertemplate="%{x}<br>%{customdata[0]} " + currency + "<br>%{customdata[1]} printings<extra></extra>",
@@ -231,12 +247,13 @@ def volume_by_format_figure(volume: list[dict[str, Any]], currency: str, scheme:
 @memoized
 def compare_figure(compared: dict[str, Any], marketplaces: dict[str, dict[str, Any]], scheme: str = "light") -> Figure:
     """Several printings on one chart, in price or as a percentage of each series' start."""
-    unit = "Index (start = 100)" if compared["normalized"] else f"Price ({compared['currency']})"
+    currency = escape(compared["currency"])
+    unit = "Index (start = 100)" if compared["normalized"] else f"Price ({currency})"
     figure = _figure(scheme, unit, hovermode="closest")
     if not compared["series"]:
         return _empty(figure)
     for series in compared["series"]:
-        label = f"{series['printing']} · {series_label(series, marketplaces)}"
+        label = escape(f"{series['printing']} · {series_label(series, marketplaces)}")
         figure["data"].append(
             _scatter(
                 x=series["time"],
@@ -246,11 +263,7 @@ def compare_figure(compared: dict[str, Any], marketplaces: dict[str, dict[str, A
                 mode="lines+markers",
                 marker={"size": 4},
                 hovertemplate=f"{label}<br>%{{x}}<br>%{{customdata[0]}}"
-                + (
-                    f" (price %{{customdata[1]}} {compared['currency']})"
-                    if compared["normalized"]
-                    else f" {compared['currency']}"
-                )
+                + (f" (price %{{customdata[1]}} {currency})" if compared["normalized"] else f" {currency}")
                 + "<extra></extra>",
             )
         )

@@ -2,22 +2,18 @@
 
 from __future__ import annotations
 
-import logging
-from decimal import Decimal
-
 from dash import ClientsideFunction, Dash, Input, Output, State
 from sqlalchemy.exc import SQLAlchemyError
 
+from callbacks import params
+from callbacks.faults import bad_input, database_error
 from callbacks.figures import market_index_figure, volume_by_format_figure
-from callbacks.params import optional
 from callbacks.url_state import keep_in_url
-from data.domain import Condition, Finish, Language
-from data.use_cases.market import MarketQueries
+from data.domain import RANGES, Condition, Finish, Language
+from data.use_cases.market import MOVER_PERIODS, MarketQueries
 from data.use_cases.sources import SourceQueries
-from layouts.filters import status
-from layouts.market import EMPTY_HELP, overview_figures, sources_figure
-
-log = logging.getLogger(__name__)
+from layouts.filters import CURRENCIES, status
+from layouts.market import EMPTY_HELP, FORMATS, overview_figures, sources_figure
 
 URL_PARAMS = {
     "range": ("market-range", "value"),
@@ -30,6 +26,7 @@ URL_PARAMS = {
     "fmt": ("movers-format", "value"),
 }
 NO_INDEX = {"currency": "USD", "time": [], "resolution": "DAY"}
+MARKET_CURRENCIES = [c["value"] for c in CURRENCIES[:2]]
 
 
 def register(app: Dash, market: MarketQueries, sources: SourceQueries) -> None:
@@ -46,30 +43,33 @@ def register(app: Dash, market: MarketQueries, sources: SourceQueries) -> None:
         Input("market-refresh", "data"),
     )
     def update_market(range_name, currency, condition, finish, language, scheme, _refresh):
+        scheme = params.scheme(scheme)
         try:
-            filters = {
-                "condition": optional(Condition.parse, condition),
-                "finish": optional(Finish.parse, finish),
-                "language": optional(Language.parse, language),
-            }
-            index = market.index(range_name, currency, **filters)
-        except ValueError as exc:
-            return market_index_figure(NO_INDEX, scheme), [], status(str(exc), "red", "Bad filter")
-        except SQLAlchemyError:
-            log.exception("market page: database error")
-            message = "The price database is unreachable; no figures can be shown. Retry shortly."
-            return market_index_figure(NO_INDEX, scheme), [], status(message, "red", "Database error")
-        overview = market.overview(currency)
+            currency = params.choice("currency", currency, MARKET_CURRENCIES)
+            index = market.index(
+                params.choice("range", range_name, RANGES),
+                currency,
+                condition=params.optional(Condition.parse, condition, "condition"),
+                finish=params.optional(Finish.parse, finish, "finish"),
+                language=params.optional(Language.parse, language, "language"),
+            )
+            overview = market.overview(currency)
+            runs = sources.status()
+        except params.BadInput as exc:
+            return market_index_figure(NO_INDEX, scheme), [], bad_input("market page", exc, "Bad filter")
+        except SQLAlchemyError as exc:
+            return market_index_figure(NO_INDEX, scheme), [], database_error("market page", exc)
         message = None if index["time"] else EMPTY_HELP
         if overview["printings_tracked"] and not index["time"]:
             message = "No prices match these filters in this range."
-        figures = [*overview_figures(overview), sources_figure(sources.status())]
+        figures = [*overview_figures(overview), sources_figure(runs)]
         return market_index_figure(index, scheme), figures, status(message)
 
     @app.callback(
         Output("movers-gainers", "rowData"),
         Output("movers-losers", "rowData"),
         Output("market-volume-graph", "figure"),
+        Output("movers-status", "children"),
         Input("movers-period", "value"),
         Input("movers-min-price", "value"),
         Input("movers-format", "value"),
@@ -78,18 +78,26 @@ def register(app: Dash, market: MarketQueries, sources: SourceQueries) -> None:
         Input("market-refresh", "data"),
     )
     def update_movers(period, min_price, legal_in, currency, scheme, _refresh):
+        scheme = params.scheme(scheme)
         try:
-            floor = Decimal(str(min_price if min_price not in (None, "") else 0)).quantize(Decimal("0.01"))
-            moves = market.movers(period, currency, floor, None if legal_in == "all" else legal_in)
+            currency = params.choice("currency", currency, MARKET_CURRENCIES)
+            legal_in = params.choice("format", legal_in, [f["value"] for f in FORMATS])
+            moves = market.movers(
+                params.choice("period", period, MOVER_PERIODS),
+                currency,
+                params.price(min_price),
+                None if legal_in == "all" else legal_in,
+            )
             volume = market.volume_by_format(currency)
-        except (ValueError, ArithmeticError, SQLAlchemyError):
-            log.exception("market page: movers")
-            return [], [], volume_by_format_figure([], currency, scheme)
+        except params.BadInput as exc:
+            return [], [], volume_by_format_figure([], "USD", scheme), bad_input("market movers", exc, "Bad filter")
+        except SQLAlchemyError as exc:
+            return [], [], volume_by_format_figure([], "USD", scheme), database_error("market movers", exc)
         rows = [
             [{**row, "set": f"{row['set_code'].upper()} #{row['collector_number']}"} for row in moves[side]]
             for side in ("gainers", "losers")
         ]
-        return rows[0], rows[1], volume_by_format_figure(volume, currency, scheme)
+        return rows[0], rows[1], volume_by_format_figure(volume, currency, scheme), []
 
     app.clientside_callback(
         ClientsideFunction("live", "marketRefresh"),

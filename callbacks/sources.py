@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import logging
-
 from dash import ClientsideFunction, Dash, Input, Output, State
 from sqlalchemy.exc import SQLAlchemyError
 
+from callbacks.faults import database_error
 from data.use_cases.sources import SourceQueries
 from layouts.filters import status
-
-log = logging.getLogger(__name__)
 
 
 def register(app: Dash, sources: SourceQueries) -> None:
@@ -23,9 +20,8 @@ def register(app: Dash, sources: SourceQueries) -> None:
     def update_sources(_interval, _live):
         try:
             rows = sources.status()
-        except SQLAlchemyError:
-            log.exception("sources page: database error")
-            return [], status("The database is unreachable; no runs can be shown.", "red", "Database error")
+        except SQLAlchemyError as exc:
+            return [], database_error("sources page", exc, "The database is unreachable; no runs can be shown.")
         if not any(row["last_status"] for row in rows):
             message = "No collection has run yet: `cardcharts collect scryfall`, or import a file."
             return rows, status(message)

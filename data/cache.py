@@ -2,6 +2,9 @@
 
 - One computation per missing key: the first caller takes a lock key and
   computes; the others wait for its value instead of hitting the database.
+- A computation that raises releases its lock at once, so the next caller
+  computes (and meets the same error) instead of waiting for the lock to expire.
+  Waiters poll with a growing interval, never a busy loop.
 - Invalidation deletes the data keys and the lock keys of the affected cards
   (and the market keys), so a computation that started before new prices
   landed cannot write its stale value afterwards.
@@ -36,6 +39,14 @@ end
 return 0
 """
 
+# Release the lock only if it is still ours (it may have expired and been taken since).
+_RELEASE_IF_OWNER = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+    return redis.call('DEL', KEYS[1])
+end
+return 0
+"""
+
 
 def cache_key(*parts: object) -> str:
     return ":".join((PREFIX, *(str(part) for part in parts)))
@@ -48,14 +59,17 @@ class CacheRepository:
         ttl: timedelta = timedelta(minutes=5),
         lock_timeout: timedelta = timedelta(seconds=15),
         wait_timeout: timedelta = timedelta(seconds=10),
-        poll_interval: float = 0.01,
+        poll_interval: float = 0.005,
+        max_poll_interval: float = 0.1,
     ) -> None:
         self.redis = redis
         self.ttl = ttl
         self.lock_timeout = lock_timeout
         self.wait_timeout = wait_timeout
         self.poll_interval = poll_interval
+        self.max_poll_interval = max_poll_interval
         self._set_if_owner = redis.register_script(_SET_IF_OWNER) if redis is not None else None
+        self._release_if_owner = redis.register_script(_RELEASE_IF_OWNER) if redis is not None else None
         self._down_until = 0.0
         self._last_warning = 0.0
 
@@ -77,6 +91,7 @@ class CacheRepository:
         key = cache_key(*key_parts)
         lock = key + LOCK_SUFFIX
         deadline = time.monotonic() + self.wait_timeout.total_seconds()
+        pause = self.poll_interval
         while True:
             raw = self._call(lambda r: r.get(key), failed=_REDIS_DOWN)
             if raw is _REDIS_DOWN:
@@ -90,14 +105,20 @@ class CacheRepository:
                 if raw is not None:
                     self._call(lambda r: r.delete(lock))
                     return json.loads(raw)
-                value = compute()
+                try:
+                    value = compute()
+                except BaseException:
+                    # Waiters must not sit out the lock's timeout for a value that will not come.
+                    self._call(lambda r, t=token: self._release_if_owner(keys=[lock], args=[t], client=r))
+                    raise
                 args = [token, json.dumps(value, separators=(",", ":")), _ms(ttl or self.ttl)]
                 self._call(lambda r, a=args: self._set_if_owner(keys=[key, lock], args=a, client=r))
                 return value
             if time.monotonic() >= deadline:
                 log.warning("cache: gave up waiting for %s; computing without the cache", key)
                 return compute()
-            time.sleep(self.poll_interval)
+            time.sleep(pause)
+            pause = min(pause * 2, self.max_poll_interval)
 
     def invalidate(self, card_ids: Iterable[int] | None = (), market: bool = True) -> int:
         """Delete the keys (and pending locks) of these cards (None: of every card), and the

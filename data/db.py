@@ -12,12 +12,29 @@ class StorageMode(enum.StrEnum):
     POSTGRESQL = "postgresql"
 
 
-def make_engine(url: str, pool_size: int = 5) -> Engine:
-    """An engine for a postgresql+psycopg URL; the pool checks connections before use."""
+# A database that does not answer must cost a request seconds, not minutes: this bounds
+# connecting, and waiting for a free pooled connection when all are busy.
+CONNECT_TIMEOUT_SECONDS = 3  # libpq's smallest is 2
+POOL_TIMEOUT_SECONDS = 10
+
+
+def make_engine(url: str, pool_size: int = 5, statement_timeout_ms: int | None = None) -> Engine:
+    """An engine for a postgresql+psycopg URL; the pool checks connections before use.
+
+    statement_timeout_ms: the server cancels any statement that runs longer (web requests).
+    None or 0 for jobs such as rollup refreshes, which may rightly take minutes."""
     # No JIT: it compiled every market query (their estimated cost is high) and added tens
     # of milliseconds to reads that take a few.
+    options = "-c jit=off"
+    if statement_timeout_ms:
+        options += f" -c statement_timeout={int(statement_timeout_ms)}"
     return create_engine(
-        url, pool_size=pool_size, max_overflow=10, pool_pre_ping=True, connect_args={"options": "-c jit=off"}
+        url,
+        pool_size=pool_size,
+        max_overflow=10,
+        pool_pre_ping=True,
+        pool_timeout=POOL_TIMEOUT_SECONDS,
+        connect_args={"options": options, "connect_timeout": CONNECT_TIMEOUT_SECONDS},
     )
 
 

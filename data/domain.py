@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import enum
+import re
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 
@@ -248,8 +249,11 @@ class PriceSnapshot(PricePoint):
             raise ValueError("snapshot time must be timezone-aware")
         if self.price < 0:
             raise ValueError(f"negative price {self.price}")
-        if len(self.currency) != 3 or not self.currency.isupper():
-            raise ValueError(f"currency must be a 3-letter ISO code, got {self.currency!r}")
+        if not isinstance(self.currency, str) or not _CURRENCY.fullmatch(self.currency):
+            raise ValueError(f"currency must be a 3-letter ISO code, got {self.currency!r:.20}")
+        for count in (self.num_listings, self.total_quantity):
+            if count is not None and not (isinstance(count, int) and 0 <= count <= INT4_MAX):
+                raise ValueError(f"count out of range: {count!r:.20}")
 
     @property
     def variant_key(self) -> tuple:
@@ -269,6 +273,113 @@ class UpsertResult:
     @property
     def received(self) -> int:
         return self.inserted + self.updated + self.unchanged
+
+
+INT4_MAX = 2**31 - 1  # INTEGER columns: provider product ids, listing counts and quantities
+_CURRENCY = re.compile(r"[A-Z]{3}")
+_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.IGNORECASE)
+MAGIC_EPOCH = datetime(1993, 8, 5, tzinfo=UTC)  # Alpha's release: no card had a price before
+FUTURE_SLACK = timedelta(days=1)  # providers' clocks and time zones; further ahead is a wrong date
+
+
+def is_uuid(value: object) -> bool:
+    """A UUID as text in its canonical 8-4-4-4-12 hex form (how Scryfall and MTGJSON write them)."""
+    return isinstance(value, str) and _UUID.fullmatch(value) is not None
+
+
+def price_time_problem(moment: datetime, now: datetime) -> str | None:
+    """Why a price cannot have been taken at `moment`, or None when it can."""
+    if moment.tzinfo is None:
+        return "time without a time zone"
+    if moment < MAGIC_EPOCH:
+        return "dated before Magic existed (1993-08-05)"
+    if moment > now + FUTURE_SLACK:
+        return "dated in the future"
+    return None
+
+
+# Text a printing may hold, in characters: several times the longest real value
+# (a 141-character card name, 6-character set codes, 10-character collector numbers).
+CARD_TEXT_LIMITS = {
+    "name": 500,
+    "set_code": 16,
+    "collector_number": 32,
+    "set_name": 500,
+    "rarity": 32,
+    "type_line": 500,
+    "image_url": 2000,
+}
+_REQUIRED_TEXT = ("name", "set_code", "collector_number")
+_PRODUCT_IDS = ("tcgplayer_product_id", "tcgplayer_etched_product_id", "cardmarket_id")
+
+
+def _text_problem(column: str, value: object, limit: int) -> str | None:
+    if not isinstance(value, str):
+        return f"{column} is not text"
+    if len(value) > limit:
+        return f"{column} longer than {limit} characters"
+    if "\x00" in value:  # PostgreSQL text cannot hold NUL
+        return f"{column} contains a NUL character"
+    if not value.isascii():
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:  # a lone surrogate, from a JSON escape such as \ud800
+            return f"{column} is not valid Unicode"
+    return None
+
+
+def card_problem(card: Card) -> str | None:
+    """Why a printing cannot be stored (a field of the wrong type or beyond its column), or None."""
+    if not is_uuid(card.scryfall_id):
+        return "id is not a UUID"
+    for column in ("oracle_id", "mtgjson_uuid"):
+        value = getattr(card, column)
+        if value is not None and not is_uuid(value):
+            return f"{column} is not a UUID"
+    for column in _PRODUCT_IDS:
+        value = getattr(card, column)
+        if value is not None and not (type(value) is int and 0 < value <= INT4_MAX):
+            return f"{column} is not a product id"
+    for column, limit in CARD_TEXT_LIMITS.items():
+        value = getattr(card, column)
+        if column in _REQUIRED_TEXT and not value:
+            return f"{column} is missing"
+        if value is not None and (problem := _text_problem(column, value, limit)):
+            return problem
+    if card.released_at is not None and not isinstance(card.released_at, date):
+        return "released_at is not a date"
+    if not isinstance(card.legalities, dict) or len(card.legalities) > 100:
+        return "legalities is not an object of formats"
+    for fmt, legality in card.legalities.items():
+        if _text_problem("legalities", fmt, 64) or _text_problem("legalities", legality, 64):
+            return "legalities is not an object of formats"
+    if not isinstance(card.finishes, tuple) or len(card.finishes) > 16:
+        return "finishes is not a list of finishes"
+    if any(_text_problem("finishes", finish, 32) for finish in card.finishes):
+        return "finishes is not a list of finishes"
+    return None
+
+
+def stored_id(value: object) -> int | None:
+    """An INTEGER key (a card, a marketplace, a provider's product id): a JSON integer or a string
+    of ASCII digits, from 1 to INT4_MAX; None for anything else. The one rule for ids from outside:
+    '²'.isdigit() is True but int() refuses it, and int() refuses strings past 4,300 digits."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        number = value
+    elif isinstance(value, str) and 0 < len(value) <= len(str(INT4_MAX)) and value.isascii() and value.isdigit():
+        number = int(value)
+    else:
+        return None
+    return number if 1 <= number <= INT4_MAX else None
+
+
+def identity_problem(kind: IdentityKind, key: object) -> str | None:
+    """Why `key` cannot be a provider's identity of the given kind, or None."""
+    if kind in (IdentityKind.SCRYFALL_ID, IdentityKind.MTGJSON_UUID):
+        return None if is_uuid(key) else f"{kind.value} is not a UUID"
+    if isinstance(key, str) and stored_id(key) is not None:
+        return None
+    return f"{kind.value} is not a product id"
 
 
 class NotFound(LookupError):

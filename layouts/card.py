@@ -8,6 +8,7 @@ import dash_ag_grid as dag
 import dash_mantine_components as dmc
 from dash import dcc, html
 
+from callbacks.params import BadInput, card_id, marketplace_id, shown
 from data.domain import RANGES
 from layouts.filters import (
     ALL,
@@ -19,8 +20,11 @@ from layouts.filters import (
     filter_bar,
     ignored,
     range_control,
+    read_query,
     select,
+    single,
 )
+from layouts.images import image_url, path_part, provider_id
 from layouts.live import live_channels, refresh_counter
 
 LATEST_COLUMNS = [
@@ -48,20 +52,38 @@ def layout(
     finish: str = "all",
     lang: str = "all",
     market: str = "all",
-    **_: Any,
+    **unknown: Any,
 ) -> html.Div:
-    """The page for a URL: ?id=<card id> and the filters."""
+    """The page for a URL: ?id=<card id> and the filters. Bad values are named in the notice;
+    a malformed id stays in the store too, so that the card's status says why nothing shows."""
+    notes: list[str] = []
+    raw_id = single("id", id, notes)
+    q = read_query(
+        notes,
+        unknown,
+        range=(range, list(RANGES), "30d"),
+        currency=(currency, CURRENCIES, "USD"),
+        condition=(condition, CONDITIONS, "all"),
+        finish=(finish, FINISHES, "all"),
+        lang=(lang, LANGUAGES, "all"),
+    )
+    market = single("market", market, notes) or "all"
+    try:
+        marketplace_id(market)
+    except BadInput:
+        notes.append(f"market={shown(market)} (not a marketplace id)")
+        market = "all"
+    followed = []
+    if raw_id:
+        try:
+            followed = [{"channel": "card", "card_id": card_id(raw_id)}]
+        except BadInput:
+            notes.append(f"id={shown(raw_id)} (not a card id)")
     return html.Div(
         [
-            ignored(
-                range=(range, list(RANGES)),
-                currency=(currency, CURRENCIES),
-                condition=(condition, CONDITIONS),
-                finish=(finish, FINISHES),
-                lang=(lang, LANGUAGES),
-            ),
-            dcc.Store(id="card-id", data=id),
-            live_channels(*([{"channel": "card", "card_id": int(id)}] if id and id.isdigit() else [])),
+            ignored(notes),
+            dcc.Store(id="card-id", data=raw_id),
+            live_channels(*followed),
             refresh_counter("card-detail-refresh"),
             refresh_counter("card-history-refresh"),
             dmc.Select(
@@ -77,11 +99,11 @@ def layout(
             html.Div(id="card-header", style={"marginTop": "1rem"}),
             filter_bar(
                 [
-                    range_control("card-range", range),
-                    select("card-currency", "Currency", CURRENCIES, currency, 110),
-                    select("card-condition", "Condition", CONDITIONS, condition),
-                    select("card-finish", "Finish", FINISHES, finish, 130),
-                    select("card-language", "Language", LANGUAGES, lang),
+                    range_control("card-range", q["range"]),
+                    select("card-currency", "Currency", CURRENCIES, q["currency"], 110),
+                    select("card-condition", "Condition", CONDITIONS, q["condition"]),
+                    select("card-finish", "Finish", FINISHES, q["finish"], 130),
+                    select("card-language", "Language", LANGUAGES, q["lang"]),
                     dmc.Select(
                         id="card-market", label="Marketplace", data=ALL, value=market, allowDeselect=False, w=220
                     ),
@@ -102,28 +124,25 @@ def layout(
 
 
 def header(card: dict[str, Any]) -> dmc.Group:
-    """Image, name, set, rarity, identities and links of a printing."""
+    """Image, name, set, rarity, identities and links of a printing. Provider text goes into
+    components as text (React escapes it); URLs are built from checked ids and quoted codes."""
     links = []
     if card["scryfall_id"]:
         links.append(
             dmc.Anchor(
                 "Scryfall",
-                href=f"https://scryfall.com/card/{card['set_code']}/{card['collector_number']}",
+                href=f"https://scryfall.com/card/{path_part(card['set_code'])}/{path_part(card['collector_number'])}",
                 target="_blank",
             )
         )
-    if card["tcgplayer_product_id"]:
-        links.append(
-            dmc.Anchor(
-                "TCGplayer", href=f"https://www.tcgplayer.com/product/{card['tcgplayer_product_id']}", target="_blank"
-            )
-        )
-    if card["cardmarket_id"]:
+    if tcgplayer := provider_id(card["tcgplayer_product_id"]):
+        links.append(dmc.Anchor("TCGplayer", href=f"https://www.tcgplayer.com/product/{tcgplayer}", target="_blank"))
+    if cardmarket := provider_id(card["cardmarket_id"]):
         links.append(
             dmc.Anchor(
                 "Cardmarket",
                 target="_blank",
-                href=f"https://www.cardmarket.com/en/Magic/Products?idProduct={card['cardmarket_id']}",
+                href=f"https://www.cardmarket.com/en/Magic/Products?idProduct={cardmarket}",
             )
         )
     facts = [
@@ -142,10 +161,11 @@ def header(card: dict[str, Any]) -> dmc.Group:
         )
         if card[key]
     ]
+    image = image_url(card["image_url"])
     return dmc.Group(
         [
-            html.Img(src=card["image_url"], alt=card["name"], style={"height": "180px", "borderRadius": "8px"})
-            if card["image_url"]
+            html.Img(src=image, alt=card["name"], style={"height": "180px", "borderRadius": "8px"})
+            if image
             else html.Div(),
             dmc.Stack(
                 [

@@ -7,7 +7,9 @@ from typing import Any
 import dash_mantine_components as dmc
 from dash import dcc, html
 
+from callbacks.params import card_ids
 from data.domain import RANGES
+from data.use_cases.compare import MAX_PRINTINGS
 from layouts.filters import (
     CONDITIONS,
     CURRENCIES,
@@ -17,7 +19,9 @@ from layouts.filters import (
     filter_bar,
     ignored,
     range_control,
+    read_query,
     select,
+    single,
 )
 from layouts.live import refresh_counter
 
@@ -30,43 +34,53 @@ def layout(
     finish: str = "nonfoil",
     lang: str = "en",
     mode: str = "normalized",
-    **_: Any,
+    **unknown: Any,
 ) -> html.Div:
-    chosen = [part for part in ids.split(",") if part.strip()]
+    """The page for a URL: ?ids=<card id>,<card id>,… and the filters; bad ids are named."""
+    notes: list[str] = []
+    valid, bad = card_ids(single("ids", ids, notes))
+    if bad:
+        notes.append(f"ids: {', '.join(bad[:4])}{' and more' if len(bad) > 4 else ''} (not card ids)")
+    if len(valid) > MAX_PRINTINGS:
+        notes.append(f"ids: {len(valid)} printings (the first {MAX_PRINTINGS} are compared)")
+    chosen = [str(card) for card in valid[:MAX_PRINTINGS]]
+    q = read_query(
+        notes,
+        unknown,
+        range=(range, list(RANGES), "90d"),
+        currency=(currency, CURRENCIES, "USD"),
+        condition=(condition, CONDITIONS, "NM"),
+        finish=(finish, FINISHES, "nonfoil"),
+        lang=(lang, LANGUAGES, "en"),
+        mode=(mode, ["normalized", "price"], "normalized"),
+    )
     return html.Div(
         [
-            ignored(
-                range=(range, list(RANGES)),
-                currency=(currency, CURRENCIES),
-                condition=(condition, CONDITIONS),
-                finish=(finish, FINISHES),
-                lang=(lang, LANGUAGES),
-                mode=(mode, ["normalized", "price"]),
-            ),
+            ignored(notes),
             dcc.Store(id="compare-ids", data=chosen),
             refresh_counter("compare-refresh"),
             dmc.MultiSelect(
                 id="compare-search",
-                label="Printings to compare (up to 8)",
+                label=f"Printings to compare (up to {MAX_PRINTINGS})",
                 placeholder="Type a card name…",
                 searchable=True,
-                maxValues=8,
+                maxValues=MAX_PRINTINGS,
                 data=[{"value": value, "label": f"card {value}"} for value in chosen],
                 value=chosen,
                 w=720,
             ),
             filter_bar(
                 [
-                    range_control("compare-range", range),
+                    range_control("compare-range", q["range"]),
                     dmc.SegmentedControl(
                         id="compare-mode",
                         data=[{"value": "normalized", "label": "Start = 100"}, {"value": "price", "label": "Price"}],
-                        value=mode if mode in ("normalized", "price") else "normalized",
+                        value=q["mode"],
                     ),
-                    select("compare-currency", "Currency", CURRENCIES, currency, 110),
-                    select("compare-condition", "Condition", CONDITIONS, condition),
-                    select("compare-finish", "Finish", FINISHES, finish, 130),
-                    select("compare-language", "Language", LANGUAGES, lang),
+                    select("compare-currency", "Currency", CURRENCIES, q["currency"], 110),
+                    select("compare-condition", "Condition", CONDITIONS, q["condition"]),
+                    select("compare-finish", "Finish", FINISHES, q["finish"], 130),
+                    select("compare-language", "Language", LANGUAGES, q["lang"]),
                 ]
             ),
             html.Div(id="compare-status"),

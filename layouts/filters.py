@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import dash_mantine_components as dmc
 from dash import dcc
 
+from callbacks.params import shown
 from data.domain import CONDITION_CODES, LANGUAGE_CODES, RANGES, Finish
 
 ALL = [{"value": "all", "label": "All"}]
@@ -16,16 +19,44 @@ LANGUAGES = ALL + [{"value": code, "label": language.value} for language, code i
 CURRENCIES = [{"value": c, "label": c} for c in ("USD", "EUR", "TIX")]
 
 
-def ignored(**given: tuple[str, list[dict[str, str]] | list[str]]) -> dmc.Alert | None:
-    """A notice naming URL parameters whose values are unknown (the page shows the default instead)."""
-    bad = []
-    for name, (value, options) in given.items():
-        allowed = {o["value"] if isinstance(o, dict) else o for o in options}
-        if value is not None and value not in allowed:
-            bad.append(f"{name}={value!r} (use one of: {', '.join(sorted(allowed))})")
-    if not bad:
+Options = list[dict[str, str]] | list[str]
+MAX_NAMED = 8  # ignored parameters a notice names; the rest are counted
+
+
+def _values(options: Options) -> list[str]:
+    return [o["value"] if isinstance(o, dict) else o for o in options]
+
+
+def single(name: str, value: Any, notes: list[str]) -> str | None:
+    """A parameter's one value; a repeated one (Dash pages passes it as a list) is noted and dropped."""
+    if isinstance(value, list):
+        notes.append(f"{name} given {len(value)} times (give it once)")
         return None
-    return dmc.Alert("Ignored: " + "; ".join(bad) + ".", title="Unknown URL parameter", color="orange", mt="sm")
+    return value
+
+
+def read_query(
+    notes: list[str], unknown: dict[str, Any], **given: tuple[Any, Options, str]
+) -> dict[str, str]:
+    """Each parameter's value if it is one of its options, else its default (noted, with the options);
+    parameters this page does not take are noted too."""
+    out = {}
+    for name, (value, options, default) in given.items():
+        allowed = _values(options)
+        value = single(name, value, notes)
+        if value is not None and value not in allowed:
+            notes.append(f"{name}={shown(value)} (use one of: {', '.join(sorted(allowed))})")
+        out[name] = value if value in allowed else default
+    notes.extend(f"{shown(name)} (not a parameter of this page)" for name in unknown)
+    return out
+
+
+def ignored(notes: list[str]) -> dmc.Alert | None:
+    """A notice naming the URL parameters that were ignored (the page shows the default instead)."""
+    if not notes:
+        return None
+    named = "; ".join(notes[:MAX_NAMED]) + (f"; and {len(notes) - MAX_NAMED} more" if len(notes) > MAX_NAMED else "")
+    return dmc.Alert(f"Ignored: {named}.", title="Unknown URL parameter", color="orange", mt="sm")
 
 
 def select(id_: str, label: str, data: list[dict[str, str]], value: str, width: int = 170) -> dmc.Select:

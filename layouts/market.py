@@ -8,8 +8,20 @@ import dash_ag_grid as dag
 import dash_mantine_components as dmc
 from dash import dcc, html
 
+from callbacks.params import BadInput, price, shown
 from data.domain import RANGES
-from layouts.filters import CONDITIONS, CURRENCIES, FINISHES, LANGUAGES, chart_panel, ignored, range_control, select
+from layouts.filters import (
+    CONDITIONS,
+    CURRENCIES,
+    FINISHES,
+    LANGUAGES,
+    chart_panel,
+    ignored,
+    range_control,
+    read_query,
+    select,
+    single,
+)
 from layouts.live import live_channels, refresh_counter
 
 EMPTY_HELP = [
@@ -30,29 +42,39 @@ def layout(
     period: str = "24h",
     min_price: str = "1",
     fmt: str = "all",
-    **_: Any,
+    **unknown: Any,
 ) -> html.Div:
     """The page for a URL; query parameters preselect the filters."""
+    notes: list[str] = []
+    q = read_query(
+        notes,
+        unknown,
+        range=(range, list(RANGES), "30d"),
+        currency=(currency, CURRENCIES[:2], "USD"),
+        condition=(condition, CONDITIONS, "all"),
+        finish=(finish, FINISHES, "all"),
+        lang=(lang, LANGUAGES, "all"),
+        period=(period, ["24h", "7d"], "24h"),
+        fmt=(fmt, FORMATS, "all"),
+    )
+    floor = single("min_price", min_price, notes)
+    try:
+        floor = float(price(floor, "min_price"))
+    except BadInput:
+        notes.append(f"min_price={shown(floor)} (use a number from 0 to 1,000,000)")
+        floor = 1.0
     return html.Div(
         [
-            ignored(
-                range=(range, list(RANGES)),
-                currency=(currency, CURRENCIES[:2]),
-                condition=(condition, CONDITIONS),
-                finish=(finish, FINISHES),
-                lang=(lang, LANGUAGES),
-                period=(period, ["24h", "7d"]),
-                fmt=(fmt, FORMATS),
-            ),
+            ignored(notes),
             live_channels({"channel": "market"}),
             refresh_counter("market-refresh"),
             dmc.Group(
                 [
-                    range_control("market-range", range),
-                    select("market-currency", "Currency", CURRENCIES[:2], currency),
-                    select("market-condition", "Condition", CONDITIONS, condition),
-                    select("market-finish", "Finish", FINISHES, finish),
-                    select("market-language", "Language", LANGUAGES, lang),
+                    range_control("market-range", q["range"]),
+                    select("market-currency", "Currency", CURRENCIES[:2], q["currency"]),
+                    select("market-condition", "Condition", CONDITIONS, q["condition"]),
+                    select("market-finish", "Finish", FINISHES, q["finish"]),
+                    select("market-language", "Language", LANGUAGES, q["lang"]),
                 ],
                 align="flex-end",
                 gap="md",
@@ -63,24 +85,23 @@ def layout(
             dmc.Group(
                 [
                     dmc.Title("Top movers", order=4),
-                    dmc.SegmentedControl(
-                        id="movers-period", data=["24h", "7d"], value=period if period in ("24h", "7d") else "24h"
-                    ),
+                    dmc.SegmentedControl(id="movers-period", data=["24h", "7d"], value=q["period"]),
                     dmc.NumberInput(
                         id="movers-min-price",
                         label="Minimum price",
-                        value=_number(min_price, 1.0),
+                        value=floor,
                         min=0,
                         step=0.5,
                         decimalScale=2,
                         w=140,
                     ),
-                    select("movers-format", "Legal in", FORMATS, fmt, 150),
+                    select("movers-format", "Legal in", FORMATS, q["fmt"], 150),
                 ],
                 align="flex-end",
                 gap="md",
                 mt="lg",
             ),
+            html.Div(id="movers-status"),
             dmc.SimpleGrid(
                 [
                     dmc.Stack([dmc.Text("Gainers", fw=600), _movers_grid("movers-gainers")], gap=4),
@@ -125,13 +146,6 @@ def _movers_grid(id_: str) -> dag.AgGrid:
         defaultColDef={"sortable": True, "resizable": True, "flex": 1, "minWidth": 80},
         dashGridOptions={"domLayout": "autoHeight", "suppressColumnVirtualisation": True},
     )
-
-
-def _number(text: str | float, default: float) -> float:
-    try:
-        return max(0.0, float(text))
-    except (TypeError, ValueError):
-        return default
 
 
 def _figure(label: str, value: str, note: str | None = None) -> dmc.Paper:

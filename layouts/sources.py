@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import dash_ag_grid as dag
 import dash_mantine_components as dmc
 from dash import dcc, html
 
+from layouts.filters import ignored, read_query
 from layouts.live import live_channels, refresh_counter
 
 COLUMNS = [
@@ -25,9 +28,12 @@ COLUMNS = [
 ]
 
 
-def layout(**_: str) -> html.Div:
+def layout(**unknown: Any) -> html.Div:
+    notes: list[str] = []
+    read_query(notes, unknown)  # the page takes no parameters: any given is named
     return html.Div(
         [
+            ignored(notes),
             dmc.Title("Data sources", order=2),
             dmc.Text(
                 "A source is stale once its newest data is older than twice its collection interval.",

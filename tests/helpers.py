@@ -6,12 +6,14 @@ import os
 import shutil
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from datetime import UTC, datetime
 from decimal import Decimal
+from typing import IO
 
 import httpx
 import psutil
@@ -76,6 +78,17 @@ def watch_peak_rss(process: subprocess.Popen, every: float = 0.02) -> float:
     return peak / 2**20
 
 
+def cli_process(env: dict[str, str], *args: str) -> subprocess.Popen:
+    """`cardcharts ARGS` in a process of its own, its output captured as text."""
+    return subprocess.Popen(
+        [sys.executable, "-c", "from app.cli import main; main()", *args],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -83,8 +96,12 @@ def free_port() -> int:
 
 
 @contextmanager
-def web_server(database_url: str, redis_url: str, secret: str, **environment: str) -> Iterator[str]:
-    """The production web server (gunicorn, gevent workers) in a process of its own; its host:port."""
+def web_server(
+    database_url: str, redis_url: str, secret: str, log: IO[bytes] | None = None, **environment: str
+) -> Iterator[str]:
+    """The production web server (gunicorn, gevent workers) in a process of its own; its host:port.
+
+    Its output goes to `log` when given (a file the caller reads), else to a temporary file."""
     from app.web import GUNICORN
 
     port = free_port()
@@ -98,7 +115,7 @@ def web_server(database_url: str, redis_url: str, secret: str, **environment: st
         "CARDCHARTS_WEB_WORKERS": "1",
         **environment,
     }
-    with tempfile.TemporaryFile() as log:
+    with tempfile.TemporaryFile() if log is None else nullcontext(log) as log:
         process = subprocess.Popen(GUNICORN, env=env, stdout=log, stderr=subprocess.STDOUT)
         try:
             deadline = time.monotonic() + 30

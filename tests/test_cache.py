@@ -7,6 +7,7 @@ import threading
 import time
 from datetime import timedelta
 
+import pytest
 from redis import Redis
 
 from data.cache import CacheRepository
@@ -126,3 +127,42 @@ def test_ingest_invalidates_what_it_changed(services, scryfall_objects, redis_cl
     assert redis_client.exists(f"cache:card:{cards[1]}:history:24h:all:all:all:all") == 1
     assert services.card_queries.history(cards[1], "24h") == other
     assert services.market_queries.index("24h")["price"] == ["2.6667"]
+
+
+def test_a_failed_computation_releases_its_lock_at_once(redis_client):
+    """A computation that raises leaves no lock behind: the next caller computes at once,
+    and callers waiting on it take over instead of sitting out the lock's timeout."""
+    cache = CacheRepository(redis_client, wait_timeout=timedelta(seconds=10))
+    started = threading.Event()
+
+    def failing():
+        started.set()
+        time.sleep(0.2)
+        raise LookupError("no card with id 9")
+
+    waited: list[float] = []
+    outcomes: list[object] = []
+
+    def waiter():
+        started.wait(5)
+        begun = time.monotonic()
+        outcomes.append(cache.get_or_compute(("card", 9, "detail"), Counter("computed")))
+        waited.append(time.monotonic() - begun)
+
+    threads = [threading.Thread(target=waiter) for _ in range(5)]
+    for thread in threads:
+        thread.start()
+    with pytest.raises(LookupError):  # the computation's error reaches its caller
+        cache.get_or_compute(("card", 9, "detail"), failing)
+    for thread in threads:
+        thread.join(15)
+    assert outcomes == ["computed"] * 5
+    assert max(waited) < 2.0, waited  # not the 10 s wait, nor the 15 s lock expiry
+    assert redis_client.exists("cache:card:9:detail:lock") == 0
+
+    begun = time.monotonic()
+    with pytest.raises(LookupError):
+        cache.get_or_compute(("card", 10, "detail"), failing)
+    assert redis_client.exists("cache:card:10:detail:lock") == 0
+    assert cache.get_or_compute(("card", 10, "detail"), Counter("second")) == "second"
+    assert time.monotonic() - begun < 2.0

@@ -6,7 +6,6 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import time
 from datetime import date, timedelta
 
@@ -16,7 +15,7 @@ from sqlalchemy import text
 
 from data.domain import UnknownReference
 from tests.conftest import FIXTURES
-from tests.helpers import T0, add_cards, add_marketplaces, snap, watch_peak_rss
+from tests.helpers import T0, add_cards, add_marketplaces, cli_process, snap, watch_peak_rss
 from workers.imports import import_scryfall
 
 PROVIDERS = ("tcgplayer", "cardkingdom", "cardmarket", "manapool")
@@ -71,13 +70,7 @@ def _cli(services, *args: str) -> subprocess.Popen:
         "REDIS_URL": services.settings.redis_url,
         "CARDCHARTS_LOG_LEVEL": "WARNING",
     }
-    return subprocess.Popen(
-        [sys.executable, "-c", "from app.cli import main; main()", *args],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    return cli_process(env, *args)
 
 
 def _count(services) -> int:
@@ -127,14 +120,43 @@ def test_a_killed_import_loses_and_duplicates_nothing_once_rerun(services, big_m
     process.wait()
     partial = _count(services)
     assert 0 < partial < STORED
+    assert _rolled_up(services) < partial  # committed, but the killed run never settled them
+
+    # A run of another source recovers the dead run first: its committed rows reach every rollup.
+    other = _cli(services, "import", "cardmarket", str(FIXTURES / "cardmarket" / "price_guide_1-sample.json"))
+    _, err = other.communicate(timeout=600)
+    assert other.returncode == 0, err
+    assert _rolled_up(services) == partial
+    with services.engine.connect() as conn:
+        status, error, settled = conn.execute(
+            text("SELECT status, error, settled_at IS NOT NULL FROM source_runs WHERE source = 'mtgjson'")
+        ).one()
+        latest = conn.execute(
+            text(
+                "SELECT count(*) FROM latest_prices l JOIN marketplaces m ON m.id = l.marketplace_id"
+                " WHERE m.slug = 'manapool'"
+            )
+        ).scalar()
+    assert (status, settled) == ("interrupted", True)
+    assert error.startswith("interrupted") and f"{partial} stored rows" in error
+    assert latest > 0
+
     rerun = _cli(services, *args)
     _, err = rerun.communicate(timeout=600)
     assert rerun.returncode == 0, err
     assert _count(services) == STORED
+    assert _rolled_up(services) == STORED
     with services.engine.connect() as conn:
-        runs = conn.execute(text("SELECT status, error FROM source_runs WHERE source = 'mtgjson' ORDER BY id")).all()
-    assert [r[0] for r in runs] == ["failed", "succeeded"]
-    assert runs[0][1].startswith("interrupted")
+        runs = conn.execute(text("SELECT status FROM source_runs WHERE source = 'mtgjson' ORDER BY id")).scalars()
+        assert list(runs) == ["interrupted", "succeeded"]
+
+
+def _rolled_up(services) -> int:
+    """Raw rows before the fixture's Scryfall date that the hourly rollup counts."""
+    with services.engine.connect() as conn:
+        return conn.execute(
+            text("SELECT COALESCE(sum(samples), 0) FROM card_prices_hourly WHERE bucket < '2025-11-01'")
+        ).scalar()
 
 
 def _listen(redis_url: str):

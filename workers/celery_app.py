@@ -10,13 +10,18 @@ from __future__ import annotations
 from datetime import timedelta
 
 from celery import Celery
+from celery.signals import setup_logging
 
 from app.bootstrap import collection_intervals
+from app.logs import configure_logging
 from app.settings import Settings, load_settings
+
+RECOVERY_EVERY = timedelta(minutes=5)
 
 
 def schedule(settings: Settings) -> dict:
-    """Each enabled source on its own interval, plus retention once a day."""
+    """Each enabled source on its own interval, recovery of interrupted runs every few
+    minutes, and retention once a day."""
     entries = {
         f"collect-{source}": {
             "task": "workers.tasks.collect_source",
@@ -25,6 +30,7 @@ def schedule(settings: Settings) -> dict:
         }
         for source, every in collection_intervals(settings).items()
     }
+    entries["recover-runs"] = {"task": "workers.tasks.recover_runs", "schedule": RECOVERY_EVERY}
     entries["retention"] = {"task": "workers.tasks.apply_retention", "schedule": timedelta(days=1)}
     return entries
 
@@ -48,6 +54,12 @@ def make_celery(settings: Settings) -> Celery:
         timezone="UTC",
     )
     return app
+
+
+@setup_logging.connect
+def _logging(**_: object) -> None:
+    """The worker and beat log like every other process (a receiver here stops Celery's own setup)."""
+    configure_logging(load_settings().log_level)
 
 
 celery = make_celery(load_settings())

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import logging
+import re
 import shutil
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
 from app.bootstrap import Services
+from data.domain import MalformedInput
 from data.use_cases.imports import RunReport
 from workers import imports
 from workers.http import Download, Fetcher
@@ -34,19 +36,35 @@ def _conditional(services: Services, fetcher: Fetcher, source: str, url: str, na
 def collect_scryfall(services: Services, fetcher: Fetcher) -> RunReport | None:
     """default_cards from the bulk-data API: the current .jsonl.gz, or the legacy JSON array."""
     descriptor = fetcher.json("GET", SCRYFALL_BULK)
+    if not isinstance(descriptor, dict):
+        raise MalformedInput(f"{SCRYFALL_BULK}: not a bulk-data object")
     url = descriptor.get("jsonl_download_uri") or descriptor.get("download_uri")
-    if not url:
-        raise ValueError(f"Scryfall bulk descriptor without a download URI: {sorted(descriptor)}")
-    name = url.rsplit("/", 1)[-1]
+    if not isinstance(url, str) or not url.startswith("https://"):
+        raise MalformedInput(f"{SCRYFALL_BULK}: bulk-data object without an https download URI")
+    name = _file_name(url)
     last = services.runs.last_success("scryfall") or {}
     if last.get("file_name") == name:  # Scryfall names each file by its timestamp
         services.runs.record("scryfall", "unchanged", name, None, None)
         return None
+    updated = descriptor.get("updated_at")
+    try:
+        as_of = datetime.fromisoformat(updated) if updated else None
+    except (TypeError, ValueError):
+        raise MalformedInput(f"{SCRYFALL_BULK}: updated_at is not a time: {str(updated)[:40]!r}") from None
+    if as_of is not None and as_of.tzinfo is None:
+        as_of = as_of.replace(tzinfo=UTC)
     download = fetcher.download(url, name)
-    updated = datetime.fromisoformat(descriptor["updated_at"]) if descriptor.get("updated_at") else None
-    report = imports.import_scryfall(services, download.path, as_of=updated)
+    report = imports.import_scryfall(services, download.path, as_of=as_of)
     _forget(download)
     return report
+
+
+def _file_name(url: str) -> str:
+    """The file name a download URI ends with, if it is a plain one (never '..', never a path)."""
+    name = url.split("?", 1)[0].rsplit("/", 1)[-1]
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{0,200}", name):
+        raise MalformedInput(f"{url[:200]}: no plain file name at the end of the download URI")
+    return name
 
 
 def collect_mtgjson(services: Services, fetcher: Fetcher) -> RunReport | None:
@@ -112,17 +130,23 @@ def unwrap_html(path: Path) -> None:
         head = handle.read(4096)
         if not head.lstrip().lower().startswith(b"<html"):
             return
-        start = head.index(b"{")
         handle.seek(0, 2)
         size = handle.tell()
         handle.seek(max(0, size - 4096))
         tail = handle.read()
+        if b"{" not in head or b"}" not in tail:
+            raise MalformedInput(f"{path}: not a Card Kingdom price list (an HTML page without JSON)")
+        start = head.index(b"{")
         end = size - len(tail) + tail.rindex(b"}") + 1
+        if end <= start:
+            raise MalformedInput(f"{path}: not a Card Kingdom price list (an HTML page without JSON)")
         handle.seek(start)
         with open(path.with_name(path.name + ".json"), "wb") as out:
             remaining = end - start
             while remaining:
                 chunk = handle.read(min(1 << 20, remaining))
+                if not chunk:  # the file shrank under us
+                    raise MalformedInput(f"{path}: changed while being unwrapped")
                 out.write(chunk)
                 remaining -= len(chunk)
     shutil.move(path.with_name(path.name + ".json"), path)

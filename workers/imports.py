@@ -5,14 +5,15 @@ from __future__ import annotations
 import logging
 import os
 import sys
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from itertools import islice
 from pathlib import Path
+from types import ModuleType
 
 from app.bootstrap import Services
-from data.domain import IdentityKind, MalformedInput
+from data.domain import IdentityKind, MalformedInput, Rejected
 from data.use_cases.imports import RunReport
 from workers.sources import cardkingdom, cardmarket, mtgjson, scryfall
 
@@ -33,13 +34,14 @@ def _progress(label: str) -> Iterator[Callable[[int], None] | None]:
 
 
 def _require(path: Path) -> None:
-    if not path.is_file():
+    if not path.exists():
         raise MalformedInput(f"{path}: no such file")
+    if not path.is_file():  # a directory, or a pipe or device that would never end
+        raise MalformedInput(f"{path}: not a regular file")
 
 
 def _dated(path: Path, date_of: Callable[[Path], datetime | None], as_of: datetime | None) -> datetime:
     """The time a file's prices were taken: given, else stated by the file, else its mtime."""
-    _require(path)
     if as_of is not None:
         return as_of
     found = date_of(path)
@@ -50,24 +52,38 @@ def _dated(path: Path, date_of: Callable[[Path], datetime | None], as_of: dateti
     return stamp
 
 
-def _run(services: Services, source: str, path: Path, items: Iterable, file_date: datetime) -> RunReport:
+@contextmanager
+def _refusing(services: Services, source: str, path: Path) -> Iterator[None]:
+    """A file refused before its run starts is still recorded as a failed run of its source."""
+    try:
+        yield
+    except MalformedInput as exc:
+        services.imports.refuse(source, path.name, exc)
+        raise
+
+
+def _run(services: Services, source: str, path: Path, items: Iterable, file_date: datetime | None) -> RunReport:
     with _progress(f"{source} {path.name}") as progress:
         return services.imports(source, items, file_name=path.name, file_date=file_date, progress=progress)
 
 
+def _import_file(services: Services, adapter: ModuleType, path: Path, as_of: datetime | None) -> RunReport:
+    with _refusing(services, adapter.SOURCE, path):
+        _require(path)
+        moment = _dated(path, adapter.file_date, as_of)
+    return _run(services, adapter.SOURCE, path, adapter.read(path, moment), moment)
+
+
 def import_scryfall(services: Services, path: Path, as_of: datetime | None = None) -> RunReport:
-    moment = _dated(path, scryfall.file_date, as_of)
-    return _run(services, scryfall.SOURCE, path, scryfall.read(path, moment), moment)
+    return _import_file(services, scryfall, path, as_of)
 
 
 def import_cardmarket(services: Services, path: Path, as_of: datetime | None = None) -> RunReport:
-    moment = _dated(path, cardmarket.file_date, as_of)
-    return _run(services, cardmarket.SOURCE, path, cardmarket.read(path, moment), moment)
+    return _import_file(services, cardmarket, path, as_of)
 
 
 def import_cardkingdom(services: Services, path: Path, as_of: datetime | None = None) -> RunReport:
-    moment = _dated(path, cardkingdom.file_date, as_of)
-    return _run(services, cardkingdom.SOURCE, path, cardkingdom.read(path, moment), moment)
+    return _import_file(services, cardkingdom, path, as_of)
 
 
 def link_mtgjson_identities(services: Services, paths: Iterable[Path]) -> int:
@@ -75,15 +91,26 @@ def link_mtgjson_identities(services: Services, paths: Iterable[Path]) -> int:
     linked = 0
     for path in paths:
         _require(path)
-        pairs = mtgjson.read_identities(path)
-        while chunk := dict(islice(pairs, LINK_BATCH)):
-            linked += services.cards.link(IdentityKind.MTGJSON_UUID, chunk)
+        chunk: dict[str, str] = {}
+        rejected: Counter = Counter()
+        for item in mtgjson.read_identities(path):
+            if isinstance(item, Rejected):
+                rejected[item.reason] += 1
+                continue
+            chunk[item[0]] = item[1]
+            if len(chunk) >= LINK_BATCH:
+                linked += services.cards.link(IdentityKind.MTGJSON_UUID, chunk)
+                chunk = {}
+        linked += services.cards.link(IdentityKind.MTGJSON_UUID, chunk)
+        for reason, count in rejected.items():
+            log.warning("%s: %d identities skipped: %s", path, count, reason)
     return linked
 
 
 def import_mtgjson(services: Services, prices: Path, identifiers: Iterable[Path] = ()) -> RunReport:
-    _require(prices)
-    linked = link_mtgjson_identities(services, identifiers)
-    log.info("mtgjson: %d uuids linked to catalogued printings", linked)
-    moment = mtgjson.file_date(prices)
+    with _refusing(services, mtgjson.SOURCE, prices):
+        _require(prices)
+        linked = link_mtgjson_identities(services, identifiers)
+        log.info("mtgjson: %d uuids linked to catalogued printings", linked)
+        moment = mtgjson.file_date(prices)
     return _run(services, mtgjson.SOURCE, prices, mtgjson.read(prices), moment)

@@ -43,6 +43,12 @@ def refresh_rollups(since: str) -> None:
     services().rollups.refresh_since(datetime.fromisoformat(since))
 
 
+@celery.task(name="workers.tasks.recover_runs", **RETRY)
+def recover_runs() -> list[int]:
+    """Settle the rows of runs whose process died (an import also does this as it starts)."""
+    return services().recover_runs()
+
+
 @celery.task(name="workers.tasks.apply_retention", **RETRY)
 def apply_retention() -> int:
     return services().rollups.apply_retention()

@@ -1,5 +1,7 @@
 """/ws: one loop per socket that reads commands and answers them; updates arrive
-through the bridge. Bad input gets an error frame and the socket stays open."""
+through the bridge. Bad input gets an error frame and the socket stays open, and so
+does a frame that trips a bug of ours: it is logged and answered with a generic error.
+(A text frame that is not UTF-8 is the exception: RFC 6455 has the socket closed, 1007.)"""
 
 from __future__ import annotations
 
@@ -12,8 +14,9 @@ from flask_sock import Sock
 from sqlalchemy.exc import SQLAlchemyError
 
 from app.live import protocol, tokens
-from app.live.bridge import RedisBridge
+from app.live.bridge import EXTENSION, RedisBridge
 from app.live.connections import Connection, ConnectionManager
+from app.live.throttle import Throttle
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +45,7 @@ class LiveEndpoint:
         self.card_exists = card_exists
         self.origins = set(origins)
         self.heartbeat_seconds = heartbeat_seconds
+        self._faults = Throttle(log)
 
     def register(self, server: Flask) -> None:
         server.config["SOCK_SERVER_OPTIONS"] = {
@@ -49,6 +53,7 @@ class LiveEndpoint:
             "max_message_size": HARD_FRAME_BYTES,
         }
         server.before_request(self._admit)
+        server.extensions[EXTENSION] = self.bridge  # for /readyz
         Sock(server).route(PATH)(self.serve)
 
     def _admit(self) -> Response | None:
@@ -99,6 +104,9 @@ class LiveEndpoint:
             return protocol.encode("subscribed", channel=command.channel, **named)
         except protocol.ProtocolError as exc:
             return protocol.encode("error", error=str(exc))
+        except Exception:  # a bug of ours: this frame fails, the socket and its subscriptions stay
+            self._faults.log(logging.ERROR, "websocket: answering a frame failed", exc_info=True)
+            return protocol.encode("error", error="the server could not answer that message")
 
     def _subscription(self, command: protocol.Command) -> tuple[str, dict[str, int]]:
         """The key to register under, and the fields that name it in the acknowledgement."""

@@ -11,11 +11,19 @@ Pure functions: no sockets, no Redis, so every rule is tested directly.
 
 from __future__ import annotations
 
+import itertools
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
 
+from data.domain import stored_id
+
 MAX_FRAME_BYTES = 4096  # a command is a few dozen bytes; anything bigger is refused
+MAX_UPDATE_BYTES = 2**20  # a card's update: a few KiB, a few hundred variants at most (~50 KiB); bigger is dropped
+# json.loads recurses once per level (RecursionError past ~1000), so nesting is measured before
+# parsing. Commands are flat and updates four levels deep: this leaves room and bounds the work.
+MAX_DEPTH = 32
 ACTIONS = ("subscribe", "unsubscribe", "ping")
 CHANNELS = ("market", "card", "alerts")
 
@@ -41,32 +49,28 @@ class Command:
 
 
 def parse(frame: str | bytes) -> Command:
-    """One client frame as a command, or ProtocolError saying what is wrong with it."""
+    """One client frame as a command, or ProtocolError saying what is wrong with it.
+
+    Strict JSON (no NaN or Infinity); with duplicate keys the last one counts, as in browsers."""
     if isinstance(frame, bytes):
         raise ProtocolError("binary frames are not accepted: send JSON text")
-    size = len(frame.encode())
-    if size > MAX_FRAME_BYTES:
-        raise ProtocolError(f"frame of {size} bytes is over the {MAX_FRAME_BYTES}-byte limit")
-    try:
-        message = json.loads(frame)
-    except ValueError:
-        raise ProtocolError("not valid JSON") from None
+    message = _json(frame, MAX_FRAME_BYTES, "frame")
     if not isinstance(message, dict):
         raise ProtocolError('a message is a JSON object such as {"action": "ping"}')
     action = message.get("action")
-    if action not in ACTIONS:
-        raise ProtocolError(f"unknown action {action!r}: use {', '.join(ACTIONS)}")
+    if action not in ACTIONS:  # tuples compare with ==, so unhashable values are merely unknown
+        raise ProtocolError(f"unknown action {_shown(action)}: use {', '.join(ACTIONS)}")
     if action == "ping":
         return Command("ping")
     channel = message.get("channel")
     if channel not in CHANNELS:
-        raise ProtocolError(f"unknown channel {channel!r}: use {', '.join(CHANNELS)}")
+        raise ProtocolError(f"unknown channel {_shown(channel)}: use {', '.join(CHANNELS)}")
     if channel == "card":
         card_id = message.get("card_id")
         if card_id is None:
             raise ProtocolError("the card channel needs a card_id")
-        if isinstance(card_id, bool) or not isinstance(card_id, int) or not 0 < card_id < 2**31:
-            raise ProtocolError(f"card_id must be a positive integer, not {card_id!r}")
+        if not isinstance(card_id, int) or stored_id(card_id) is None:  # a number, not digits in a string
+            raise ProtocolError(f"card_id must be a positive integer, not {_shown(card_id)}")
         return Command(action, channel, card_id=card_id)
     if channel == "alerts":
         token = message.get("token")
@@ -87,10 +91,69 @@ def route(redis_channel: str) -> tuple[str, str] | None:
         return "market", "market_update"
     for prefix, channel, kind in _REDIS_PREFIXES:
         if redis_channel.startswith(prefix):
-            ident = redis_channel[len(prefix) :]
-            if ident.isdigit():
-                return subscription_key(channel, int(ident)), kind
+            ident = stored_id(redis_channel[len(prefix) :])
+            return None if ident is None else (subscription_key(channel, ident), kind)
     return None
+
+
+def update_payload(data: bytes | str) -> str:
+    """A published update's JSON text, checked before it goes out to browsers: UTF-8, at most
+    MAX_UPDATE_BYTES, a JSON object nested at most MAX_DEPTH deep, strict JSON (browsers' JSON.parse
+    refuses NaN, so one would break every page it reached). ProtocolError says what is wrong."""
+    if isinstance(data, bytes):
+        try:
+            data = data.decode()
+        except UnicodeDecodeError:
+            raise ProtocolError("not UTF-8") from None
+    if not isinstance(_json(data, MAX_UPDATE_BYTES, "update"), dict):
+        raise ProtocolError("not a JSON object")
+    return data
+
+
+# A JSON string (possessive, and its closing quote optional, so that an unterminated one ends the
+# match instead of being retried from every later quote), and what is not a bracket.
+_STRING = re.compile(r'"(?:[^"\\]|\\.)*+"?', re.DOTALL)
+_NOT_BRACKET = re.compile(r"[^\[\]{}]+")
+_STEP = {"[": 1, "{": 1, "]": -1, "}": -1}
+
+
+def too_deep(text: str, limit: int = MAX_DEPTH) -> bool:
+    """Whether JSON text nests arrays and objects more than `limit` deep. Linear and mostly in C:
+    counting brackets settles almost every text; otherwise strings are cut out, then the brackets
+    left are summed as they come."""
+    if text.count("[") + text.count("{") <= limit:
+        return False
+    brackets = _NOT_BRACKET.sub("", _STRING.sub("", text))
+    return max(itertools.accumulate(map(_STEP.__getitem__, brackets)), default=0) > limit
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _json(text: str, max_bytes: int, what: str) -> Any:
+    """Parsed JSON text within the limits; ProtocolError for anything else."""
+    try:
+        size = len(text.encode())
+    except UnicodeEncodeError:  # lone surrogates: never from a socket or Redis, but never let them through
+        raise ProtocolError("not valid UTF-8") from None
+    if size > max_bytes:
+        raise ProtocolError(f"{what} of {size} bytes is over the {max_bytes}-byte limit")
+    if too_deep(text):
+        raise ProtocolError(f"nested more than {MAX_DEPTH} levels deep")
+    try:
+        return json.loads(text, parse_constant=_refuse_constant)
+    except (ValueError, RecursionError):  # ValueError includes numbers of over 4300 digits
+        raise ProtocolError("not valid JSON") from None
+
+
+def _shown(value: Any, limit: int = 40) -> str:
+    """A client's value for an error message: repr, cut short."""
+    try:
+        text = repr(value)
+    except ValueError:  # an int too long to print
+        return "a number too long to show"
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def encode(kind: str, **fields: Any) -> str:

@@ -6,6 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import jwt
 
+from data.domain import stored_id
+
 SCOPE = "alerts"
 ALGORITHM = "HS256"
 
@@ -23,6 +25,8 @@ def issue(secret: str, user_id: int, valid_for: timedelta = timedelta(days=30)) 
 
 def user_of(secret: str, token: str) -> int:
     """The user a valid alerts token names; TokenError for a bad, expired or foreign token."""
+    if not token.isascii():  # a JWT is base64url and dots; PyJWT would raise UnicodeEncodeError on a lone surrogate
+        raise TokenError("invalid token")
     try:
         claims = jwt.decode(token, secret, algorithms=[ALGORITHM], options={"require": ["exp", "sub"]})
     except jwt.ExpiredSignatureError:
@@ -30,6 +34,7 @@ def user_of(secret: str, token: str) -> int:
     except jwt.InvalidTokenError:
         raise TokenError("invalid token") from None
     subject = claims["sub"]
-    if claims.get("scope") != SCOPE or not isinstance(subject, str) or not subject.isdigit():
+    user = stored_id(subject) if isinstance(subject, str) else None
+    if claims.get("scope") != SCOPE or user is None:
         raise TokenError("not an alerts token")
-    return int(subject)
+    return user

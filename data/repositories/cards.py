@@ -92,11 +92,15 @@ class CardRepository:
         self.engine = engine
 
     def upsert_many(self, cards: Iterable[Card]) -> dict[str, int]:
-        """Insert or refresh printings keyed by Scryfall id; returns scryfall_id -> card id."""
+        """Insert or refresh printings keyed by Scryfall id; returns scryfall_id -> card id.
+
+        A printing given twice is stored once, as given last (PostgreSQL refuses to
+        update one row twice in a statement, which would refuse the whole batch)."""
         params = [_params(card) for card in cards]
         missing = [p["name"] for p in params if not p["scryfall_id"]]
         if missing:
             raise ValueError(f"cards without a Scryfall id cannot be upserted: {missing[:5]}")
+        params = list({str(p["scryfall_id"]).lower(): p for p in params}.values())
         if not params:
             return {}
         ids = [p["scryfall_id"] for p in params]

@@ -123,7 +123,19 @@ _MARKET_TOTALS = """
 
 
 def floor_to_bucket(moment: datetime, width: timedelta) -> datetime:
-    return moment - (moment - ORIGIN) % width
+    try:
+        return moment - (moment - ORIGIN) % width
+    except OverflowError:  # within a bucket of the first representable instant
+        return datetime.min.replace(tzinfo=UTC)
+
+
+def _bucket_end(bucket: datetime, width: timedelta) -> datetime:
+    """The bucket's exclusive end; the last representable instant for the final bucket
+    (the ingest path refuses such dates, but a refresh must never crash on a stored row)."""
+    try:
+        return bucket + width
+    except OverflowError:
+        return datetime.max.replace(tzinfo=UTC)
 
 
 def bucket_ranges(
@@ -136,9 +148,9 @@ def bucket_ranges(
     ranges: list[tuple[datetime, datetime]] = []
     for bucket in buckets:
         if ranges and ranges[-1][1] == bucket:
-            ranges[-1] = (ranges[-1][0], bucket + width)
+            ranges[-1] = (ranges[-1][0], _bucket_end(bucket, width))
         else:
-            ranges.append((bucket, bucket + width))
+            ranges.append((bucket, _bucket_end(bucket, width)))
     if len(ranges) > most:
         return [(ranges[0][0], ranges[-1][1])]
     return ranges
@@ -194,7 +206,7 @@ class RollupRepository:
                 (
                     rollup,
                     floor_to_bucket(since, rollup.width),
-                    None if until is None else floor_to_bucket(until, rollup.width) + rollup.width,
+                    None if until is None else _bucket_end(floor_to_bucket(until, rollup.width), rollup.width),
                     None,
                 )
                 for rollup in ROLLUPS

@@ -1,13 +1,32 @@
-"""Collection runs: what each source delivered, when, and whether it succeeded."""
+"""Collection runs: what each source delivered, when, and whether it succeeded.
+
+While a run is in progress its process holds a session-level advisory lock named by
+the run's id, on a connection of its own. PostgreSQL drops the lock when that
+session ends, so a free lock on a run still marked 'running' means its process
+died (kill -9, OOM, a lost machine): recovery may then claim the run and settle
+the rows it had committed.
+"""
 
 from __future__ import annotations
 
 import json
+import logging
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, text
+from sqlalchemy import Connection, Engine, text
+from sqlalchemy.exc import SQLAlchemyError
+
+log = logging.getLogger(__name__)
+
+# The first key of the two-key advisory locks that mark a run's process alive (the
+# rollups' one-key locks live in another key space).
+RUN_LOCKS = 0x52554E  # "RUN"
+INTERRUPTED = "interrupted: the process stopped before the run finished"
 
 
 @dataclass
@@ -20,9 +39,20 @@ class RunTotals:
     rejections: dict[str, Any] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class WrittenWindow:
+    """What a run committed: its rows' distinct times and cards."""
+
+    times: list[datetime]
+    card_ids: list[int]
+    rows: int
+
+
 class SourceRunRepository:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        self._alive: dict[int, Connection] = {}
+        self._guard = threading.Lock()
 
     def start(
         self,
@@ -32,17 +62,11 @@ class SourceRunRepository:
         etag: str | None = None,
         last_modified: str | None = None,
     ) -> int:
-        """Record a run as started; runs of this source left 'running' by a killed process fail."""
-        with self.engine.begin() as conn:
-            conn.execute(
-                text(
-                    "UPDATE source_runs SET status = 'failed', finished_at = now(),"
-                    " error = 'interrupted: the process stopped before the run finished'"
-                    " WHERE source = :source AND status = 'running'"
-                ),
-                {"source": source},
-            )
-            return conn.execute(
+        """Record a run as started, and hold its lock until `finish` (or this process's death)."""
+        holder = self.engine.connect()
+        try:
+            # The lock is taken before the row commits: no recovery can see the run unheld.
+            run_id = holder.execute(
                 text(
                     """
                     INSERT INTO source_runs (source, file_name, file_date, etag, last_modified)
@@ -57,8 +81,26 @@ class SourceRunRepository:
                     "last_modified": last_modified,
                 },
             ).scalar_one()
+            holder.execute(text("SELECT pg_advisory_lock(:locks, :id)"), {"locks": RUN_LOCKS, "id": run_id})
+            holder.commit()
+        except BaseException:
+            holder.close()
+            raise
+        with self._guard:
+            self._alive[run_id] = holder
+        return run_id
 
-    def finish(self, run_id: int, status: str, totals: RunTotals, error: str | None = None) -> None:
+    def finish(
+        self, run_id: int, status: str, totals: RunTotals, error: str | None = None, settled: bool = True
+    ) -> None:
+        """Record how a run ended and release its lock. `settled`: its rows are in the rollups
+        (when not, the next recovery settles them)."""
+        try:
+            self._finish(run_id, status, totals, error, settled)
+        finally:
+            self._release(run_id)
+
+    def _finish(self, run_id: int, status: str, totals: RunTotals, error: str | None, settled: bool) -> None:
         with self.engine.begin() as conn:
             conn.execute(
                 text(
@@ -66,11 +108,13 @@ class SourceRunRepository:
                     UPDATE source_runs SET status = :status, finished_at = now(), cards = :cards,
                         rows_inserted = :inserted, rows_updated = :updated,
                         rows_unchanged = :unchanged, rows_rejected = :rejected,
-                        rejections = CAST(:rejections AS jsonb), error = :error
+                        rejections = CAST(:rejections AS jsonb), error = :error,
+                        settled_at = CASE WHEN :settled THEN now() END
                     WHERE id = :id
                     """
                 ),
                 {
+                    "settled": settled,
                     "id": run_id,
                     "status": status,
                     "cards": totals.cards,
@@ -81,6 +125,70 @@ class SourceRunRepository:
                     "rejections": json.dumps(totals.rejections),
                     "error": error,
                 },
+            )
+
+    def _release(self, run_id: int) -> None:
+        with self._guard:
+            holder = self._alive.pop(run_id, None)
+        if holder is None:
+            return
+        try:
+            holder.execute(text("SELECT pg_advisory_unlock(:locks, :id)"), {"locks": RUN_LOCKS, "id": run_id})
+            holder.commit()
+        except SQLAlchemyError as exc:  # the session is gone, and its lock with it
+            log.info("run %d: its lock's session had already ended (%s)", run_id, type(exc).__name__)
+        finally:
+            holder.close()
+
+    def unsettled(self) -> list[dict[str, Any]]:
+        """Runs whose rows may be missing from the rollups: still running, or ended unsettled."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                text("SELECT id, source, status FROM source_runs WHERE settled_at IS NULL ORDER BY id")
+            ).mappings()
+            return [dict(row) for row in rows]
+
+    @contextmanager
+    def claim(self, run_id: int) -> Iterator[bool]:
+        """Whether this caller may recover the run: True when no live process holds it
+        (and none may take it while the caller is inside)."""
+        with self.engine.connect() as conn:
+            conn = conn.execution_options(isolation_level="AUTOCOMMIT")
+            params = {"locks": RUN_LOCKS, "id": run_id}
+            claimed = conn.execute(text("SELECT pg_try_advisory_lock(:locks, :id)"), params).scalar_one()
+            try:
+                yield bool(claimed)
+            finally:
+                if claimed:
+                    conn.execute(text("SELECT pg_advisory_unlock(:locks, :id)"), params)
+
+    def written_window(self, run_id: int) -> WrittenWindow:
+        """The times and cards of the rows a run committed (a scan: recovery is rare)."""
+        with self.engine.connect() as conn:
+            times, card_ids, rows = conn.execute(
+                text(
+                    "SELECT array_agg(DISTINCT time), array_agg(DISTINCT card_id), count(*)"
+                    " FROM price_snapshots WHERE source_run_id = :id"
+                ),
+                {"id": run_id},
+            ).one()
+        return WrittenWindow(times or [], card_ids or [], rows)
+
+    def mark_settled(self, run_id: int, rows: int) -> None:
+        """A recovered run: settled now; one its process left 'running' becomes 'interrupted'."""
+        with self.engine.begin() as conn:
+            conn.execute(
+                text(
+                    """
+                    UPDATE source_runs SET settled_at = now(), finished_at = COALESCE(finished_at, now()),
+                        status = CASE WHEN status = 'running' THEN 'interrupted' ELSE status END,
+                        error = CASE WHEN status = 'running'
+                                     THEN :interrupted || '; its ' || :rows || ' stored rows were settled later'
+                                     ELSE error END
+                    WHERE id = :id
+                    """
+                ),
+                {"id": run_id, "rows": rows, "interrupted": INTERRUPTED},
             )
 
     def record(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+import unicodedata
 from dataclasses import asdict
 from decimal import Decimal
 from typing import Any
@@ -23,6 +24,10 @@ from data.repositories.prices import PriceRepository
 from data.use_cases.jsonable import group_series, plain
 
 MARKETPLACES_TTL = 60.0
+# Search text is cut here (a megabyte of it held PostgreSQL 12 s in the trigram match). The
+# longest card name has 141 characters; any name's first 100 find it as a prefix, and the
+# box keeps answering while a user pastes a whole name, where refusing would answer nothing.
+MAX_SEARCH_CHARS = 100
 VARIANT_KEYS = ("marketplace_id", "condition", "finish", "language", "currency")
 POINT_VALUES = ("price", "low", "high", "market", "listings", "quantity")
 
@@ -184,5 +189,20 @@ class CardQueries:
         return self._marketplaces[1]
 
     def search(self, query: str, limit: int = 20) -> list[dict[str, Any]]:
-        """Printings by name: prefix matches first, then fuzzy ones (not cached: it is an index hit)."""
-        return [plain(asdict(card)) for card in self.cards.search(query, limit)]
+        """Printings by name: prefix matches first, then fuzzy ones (not cached: it is an index hit).
+
+        The text is cleaned first (see `search_text`); a limit is kept between 1 and 50."""
+        needle = search_text(query)
+        if not needle:
+            return []
+        return [plain(asdict(card)) for card in self.cards.search(needle, max(1, min(limit, 50)))]
+
+
+def search_text(query: str) -> str:
+    """Search text as the database can take it: control characters (a NUL makes psycopg raise)
+    and lone surrogates (not UTF-8) become spaces; at most MAX_SEARCH_CHARS characters."""
+    if not isinstance(query, str):
+        return ""
+    head = query[: 4 * MAX_SEARCH_CHARS]  # room for whitespace that collapses; never walk a megabyte
+    kept = "".join(" " if unicodedata.category(char) in ("Cc", "Cs") else char for char in head)
+    return " ".join(kept.split())[:MAX_SEARCH_CHARS]

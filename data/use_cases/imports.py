@@ -5,7 +5,14 @@ then through `IngestPrices`: provider identities are resolved to printings,
 unknown ones are rejected with their reason, each batch is committed, and the
 run is recorded in `source_runs`. A run that fails keeps the batches it already
 committed and is marked failed with the error; re-running it completes the data
-without duplicates (the write path is an upsert).
+without duplicates (the write path is an upsert). Whatever fails, settling
+included, the run ends recorded as failed or succeeded.
+
+Rows no source can be right about are rejected here, row by row, so that every
+source gets the same rules: printings with fields beyond their columns, identities
+that cannot be the provider's, prices dated in the future or before Magic existed.
+A run in which every row was rejected for such a fault of the file (not for an
+identity the catalog lacks) fails: that file must not pass for fresh data.
 """
 
 from __future__ import annotations
@@ -15,16 +22,20 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from data.domain import (
     Card,
     IdentityKind,
+    MalformedInput,
     PriceObservation,
     PriceSnapshot,
     Rejected,
+    card_problem,
+    identity_problem,
     marketplace_for,
+    price_time_problem,
 )
 from data.repositories.cards import CardRepository
 from data.repositories.marketplaces import MarketplaceRepository
@@ -36,8 +47,16 @@ log = logging.getLogger(__name__)
 BATCH_SIZE = 50_000
 CARD_BATCH = 2_000
 EXAMPLES_PER_REASON = 5
+# A hostile file can make every rejection's text different: what a run keeps is bounded.
+MAX_REASONS = 50
+MAX_TEXT = 200
 
 Item = Card | PriceObservation | Rejected
+
+
+def storable(text: str, limit: int = 2000) -> str:
+    """Text from a file, made fit for a text column: bounded, no NUL, no lone surrogate."""
+    return text[:limit].replace("\x00", "\\x00").encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 @dataclass
@@ -72,13 +91,20 @@ class _Run:
     times: set[datetime] = field(default_factory=set)
     card_ids: set[int] = field(default_factory=set)
     pending: Future | None = None
+    valid: int = 0  # rows that passed every check of the file's own (not the catalog's)
 
     def reject(self, reason: str, example: str) -> None:
         self.totals.rejected += 1
+        if reason not in self.reasons:  # (a reason already counted is storable: it runs once per reason)
+            reason = storable(reason, MAX_TEXT)
+            if reason not in self.reasons and len(self.reasons) >= MAX_REASONS:
+                reason = "other reasons"
         self.reasons[reason] += 1
         examples = self.examples[reason]
-        if len(examples) < EXAMPLES_PER_REASON and example not in examples:
-            examples.append(example)
+        if len(examples) < EXAMPLES_PER_REASON:
+            example = storable(example, MAX_TEXT)
+            if example not in examples:
+                examples.append(example)
 
     def close(self) -> None:
         self.totals.rejections = {
@@ -94,12 +120,14 @@ class ImportPrices:
         runs: SourceRunRepository,
         ingest: IngestPrices,
         batch_size: int = BATCH_SIZE,
+        recover: Callable[[], object] | None = None,
     ) -> None:
         self.cards = cards
         self.marketplaces = marketplaces
         self.runs = runs
         self.ingest = ingest
         self.batch_size = batch_size
+        self.recover = recover
         self._marketplace_ids: dict[str, int] = {}
 
     def __call__(
@@ -112,35 +140,78 @@ class ImportPrices:
         last_modified: str | None = None,
         progress: Callable[[int], None] | None = None,
     ) -> RunReport:
+        if self.recover is not None:  # rows a dead run committed are settled before new ones land
+            self.recover()
+        now = datetime.now(UTC)
+        file_name = None if file_name is None else storable(file_name)
         run = _Run(self.runs.start(source, file_name, file_date, etag, last_modified))
+        failure: Exception | None = None
         cards: list[Card] = []
         prices: list[PriceObservation] = []
         # One batch is written (the database working) while the next one is parsed.
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-writer") as writer:
             try:
+                if file_date is not None and (problem := price_time_problem(file_date, now)):
+                    raise MalformedInput(f"{file_name or source}: file date {file_date.isoformat()}: {problem}")
                 for item in items:
                     if isinstance(item, PriceObservation):
+                        if problem := price_time_problem(item.time, now):
+                            run.reject(problem, f"{item.identity.value} {item.key} {item.time.isoformat()}")
+                            continue
                         prices.append(item)
                         if len(prices) >= self.batch_size:
                             self._flush(run, cards, prices, writer, progress)
                     elif isinstance(item, Card):
+                        if problem := card_problem(item):
+                            run.reject(f"invalid printing: {problem}", str(item.scryfall_id or item.name))
+                            continue
                         cards.append(item)
+                        run.valid += 1
                         if len(cards) >= CARD_BATCH:
                             self._flush_cards(run, cards)
                     else:
                         run.reject(item.reason, item.position)
                 self._flush(run, cards, prices, writer, progress)
                 self._written(run)
+                if run.totals.rejected and not run.valid:
+                    raise MalformedInput(
+                        f"{file_name or source}: not one valid price or printing ({run.totals.rejected:,} rejected)"
+                    )
             except Exception as exc:
+                failure = exc
                 self._written(run, failing=True)
-                self._settle(run, source)
-                run.close()
-                self.runs.finish(run.run_id, "failed", run.totals, str(exc))
-                log.error("%s: run %d failed: %s", source, run.run_id, exc)
-                raise
-        self._settle(run, source)
+        return self._finish(run, source, failure)
+
+    def refuse(self, source: str, file_name: str | None, error: Exception) -> None:
+        """Record as failed a file refused before its run could start (say, a header that is not a date)."""
+        file_name = None if file_name is None else storable(file_name)
+        self.runs.finish(self.runs.start(source, file_name), "failed", RunTotals(), storable(str(error)))
+        log.warning("%s: %s refused: %s", source, file_name, error)
+
+    def _finish(self, run: _Run, source: str, failure: Exception | None) -> RunReport:
+        """Settle what was written, then record the run as failed or succeeded, whatever raises.
+
+        A failed import (or settle) raises once the run is recorded; the batches it
+        committed stay, and a run left unsettled is settled by the next recovery."""
+        error = None if failure is None else storable(str(failure))
+        settled = True
+        try:
+            self._settle(run, source)
+        except Exception as exc:
+            log.error("%s: run %d: rollups, cache and subscribers not brought up to date: %s", source, run.run_id, exc)
+            error = storable(f"{error}; then settling failed: {exc}" if failure else f"settling failed: {exc}")
+            failure, settled = failure or exc, False
         run.close()
-        self.runs.finish(run.run_id, "succeeded", run.totals)
+        status = "failed" if failure else "succeeded"
+        try:
+            self.runs.finish(run.run_id, status, run.totals, error, settled=settled)
+        except Exception as exc:
+            log.error("%s: run %d could not be recorded as %s: %s", source, run.run_id, status, exc)
+            failure = failure or exc
+        if failure is not None:
+            level = logging.WARNING if isinstance(failure, MalformedInput) else logging.ERROR
+            log.log(level, "%s: run %d failed: %s", source, run.run_id, error or failure)
+            raise failure
         return RunReport(run.run_id, source, "succeeded", run.totals)
 
     def _flush_cards(self, run: _Run, cards: list[Card]) -> None:
@@ -187,12 +258,25 @@ class ImportPrices:
         keys: dict[IdentityKind, set[str]] = defaultdict(set)
         for observation in prices:
             keys[observation.identity].add(observation.key)
-        ids = {kind: self.cards.resolve(kind, wanted) for kind, wanted in keys.items()}
+        invalid = {
+            (kind, key): problem
+            for kind, wanted in keys.items()
+            for key in wanted
+            if (problem := identity_problem(kind, key))
+        }
+        ids = {
+            kind: self.cards.resolve(kind, (key for key in wanted if (kind, key) not in invalid))
+            for kind, wanted in keys.items()
+        }
         snapshots = []
+        run.valid += len(prices)
         for observation in prices:
             card_id = ids[observation.identity].get(observation.key)
             if card_id is None:
-                run.reject(f"unknown {observation.identity.value}", observation.key)
+                problem = invalid.get((observation.identity, observation.key))
+                if problem:
+                    run.valid -= 1
+                run.reject(problem or f"unknown {observation.identity.value}", str(observation.key))
                 continue
             try:
                 snapshots.append(
@@ -215,6 +299,7 @@ class ImportPrices:
                     )
                 )
             except ValueError as exc:
+                run.valid -= 1
                 run.reject(str(exc).split(":")[0], f"{observation.identity.value} {observation.key}")
         return snapshots
 

@@ -5,7 +5,8 @@ Prices: {"meta": {"date"}, "data": {uuid: {"paper": {provider: {"retail"|"buylis
 {"cardhoarder": ...}}}} (mtgjson.com/data-models/price). Empty maps are normal.
 A buylist is its own marketplace series (`<provider>-buylist`). MTGO prices are
 in tix whatever the file's currency says. Identities come from AllIdentifiers,
-AllPrintings or per-set files: uuid -> Scryfall id.
+AllPrintings or per-set files: uuid -> Scryfall id. A file without a single price
+(or identity) is not an MTGJSON price (or identifiers) file.
 """
 
 from __future__ import annotations
@@ -15,51 +16,70 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from data.domain import MARKETPLACES, Finish, IdentityKind, PriceObservation, Rejected
-from workers.sources.files import json_kvitems, json_value
+from data.domain import MARKETPLACES, Finish, IdentityKind, PriceObservation, Rejected, is_uuid
+from workers.sources.files import json_kvitems, json_paths, json_value, of_format, stated_time
 from workers.sources.prices import BadPrice, price
 
 SOURCE = "mtgjson"
+FORMATS = ("paper", "mtgo")
 FINISHES = {"normal": Finish.NONFOIL, "foil": Finish.FOIL, "etched": Finish.ETCHED}
 
 
 def file_date(path: Path) -> datetime | None:
     meta = json_value(path, "meta")
-    if isinstance(meta, dict) and meta.get("date"):
-        return datetime.fromisoformat(str(meta["date"])).replace(tzinfo=UTC)
-    return None
+    return stated_time(path, "meta.date", meta.get("date")) if isinstance(meta, dict) else None
 
 
 def read(path: Path) -> Iterator[PriceObservation | Rejected]:
     """One observation per (uuid, provider, retail/buylist, finish, date) price."""
+    return of_format(_read(path), f"{path}: not an MTGJSON price file (not one price under 'data')")
+
+
+def _read(path: Path) -> Iterator[PriceObservation | Rejected]:
     for uuid, formats in json_kvitems(path, "data"):
-        if not isinstance(formats, dict):
-            yield Rejected(f"{path} data.{uuid}", "price entry is not an object")
+        where = f"{path} data.{uuid[:40]}"
+        if not isinstance(formats, dict) or not set(formats) <= set(FORMATS):
+            yield Rejected(where, "not a price entry (an object of paper and mtgo prices)")
+            continue
+        if not is_uuid(uuid):
+            yield Rejected(where, "uuid is not a UUID")
             continue
         for fmt, providers in formats.items():
-            for provider, lists in (providers or {}).items():
-                yield from _provider(path, uuid, fmt, provider, lists)
+            if not isinstance(providers, dict):
+                yield Rejected(f"{where}.{fmt}", "providers are not an object")
+                continue
+            for provider, lists in providers.items():
+                yield from _provider(f"{where}.{fmt}.{provider[:40]}", uuid, fmt, provider, lists)
 
 
-def _provider(path: Path, uuid: str, fmt: str, provider: str, lists: Any) -> Iterator[PriceObservation | Rejected]:
-    where = f"{path} data.{uuid}.{fmt}.{provider}"
+def _provider(where: str, uuid: str, fmt: str, provider: str, lists: Any) -> Iterator[PriceObservation | Rejected]:
     if provider not in MARKETPLACES:
-        yield Rejected(where, f"unknown provider {provider!r}")
+        yield Rejected(where, f"unknown provider {provider[:40]!r}")
         return
-    currency = "TIX" if fmt == "mtgo" else str(lists.get("currency") or MARKETPLACES[provider].currency)
+    if not isinstance(lists, dict):
+        yield Rejected(where, "provider prices are not an object")
+        return
+    currency = "TIX" if fmt == "mtgo" else str(lists.get("currency") or MARKETPLACES[provider].currency)[:8]
     for side in ("retail", "buylist"):
         slug = provider if side == "retail" else f"{provider}-buylist"
-        for finish_name, points in (lists.get(side) or {}).items():
+        finishes = lists.get(side) or {}
+        if not isinstance(finishes, dict):
+            yield Rejected(f"{where}.{side}", "finishes are not an object")
+            continue
+        for finish_name, points in finishes.items():
             finish = FINISHES.get(finish_name)
             if finish is None:
-                yield Rejected(f"{where}.{side}.{finish_name}", "unknown finish")
+                yield Rejected(f"{where}.{side}.{finish_name[:40]}", "unknown finish")
+                continue
+            if not isinstance(points, dict):
+                yield Rejected(f"{where}.{side}.{finish_name}", "prices are not an object of dates")
                 continue
             for day, value in points.items():
                 try:
                     amount = price(value)
                     moment = datetime.combine(date.fromisoformat(day), datetime.min.time(), UTC)
                 except (BadPrice, ValueError) as exc:
-                    yield Rejected(f"{where}.{side}.{finish_name}.{day}", str(exc).split(":")[0])
+                    yield Rejected(f"{where}.{side}.{finish_name}.{day[:40]}", str(exc).split(":")[0])
                     continue
                 if amount is not None:
                     yield PriceObservation(
@@ -75,21 +95,30 @@ def _provider(path: Path, uuid: str, fmt: str, provider: str, lists: Any) -> Ite
                     )
 
 
-def read_identities(path: Path) -> Iterator[tuple[str, str]]:
+# Where each identity file keeps its printings: AllIdentifiers {uuid: {identifiers}},
+# AllPrintings {set: {cards: [...]}}, a per-set file {cards: [...]}.
+_IDENTITY_PATHS = ("data.*.identifiers", "data.*.cards.item", "data.cards.item")
+
+
+def read_identities(path: Path) -> Iterator[tuple[str, str] | Rejected]:
     """(MTGJSON uuid, Scryfall id) from AllIdentifiers, AllPrintings or a per-set file."""
+    refusal = f"{path}: not an MTGJSON identifiers file (AllIdentifiers, AllPrintings or a set file)"
+    return of_format(_read_identities(path), refusal)
 
-    def from_card(card: Any) -> Iterator[tuple[str, str]]:
-        if isinstance(card, dict):
-            scryfall_id = (card.get("identifiers") or {}).get("scryfallId")
-            if card.get("uuid") and scryfall_id:
-                yield str(card["uuid"]), str(scryfall_id)
 
-    for key, value in json_kvitems(path, "data"):
-        if key == "cards" and isinstance(value, list):  # a per-set file: data is the set
-            for card in value:
-                yield from from_card(card)
-        elif isinstance(value, dict) and isinstance(value.get("cards"), list):  # AllPrintings
-            for card in value["cards"]:
-                yield from from_card(card)
-        elif isinstance(value, dict) and "identifiers" in value:  # AllIdentifiers
-            yield from from_card({**value, "uuid": value.get("uuid", key)})
+def _read_identities(path: Path) -> Iterator[tuple[str, str] | Rejected]:
+    for trail, value in json_paths(path, _IDENTITY_PATHS):
+        if trail[-1] == "identifiers":
+            uuid, identifiers = trail[1], value
+        elif isinstance(value, dict):
+            uuid, identifiers = value.get("uuid"), value.get("identifiers")
+        else:
+            continue
+        if not isinstance(identifiers, dict):
+            continue
+        scryfall_id = identifiers.get("scryfallId")
+        if uuid and scryfall_id:
+            if is_uuid(uuid) and is_uuid(scryfall_id):
+                yield uuid, scryfall_id
+            else:
+                yield Rejected(f"{path} {'.'.join(trail)[:80]}", "uuid or scryfallId is not a UUID")

@@ -15,8 +15,8 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from data.domain import Card, Finish, IdentityKind, Language, PriceObservation, Rejected
-from workers.sources.files import json_lines_or_array
+from data.domain import Card, Finish, IdentityKind, Language, PriceObservation, Rejected, card_problem
+from workers.sources.files import json_lines_or_array, of_format
 from workers.sources.prices import BadPrice, price
 
 SOURCE = "scryfall"
@@ -33,54 +33,86 @@ PRICE_KEYS = {
 }
 
 
+def _face(obj: dict[str, Any]) -> dict[str, Any]:
+    """The first face of a multi-faced card (where its image and oracle id may be), else {}."""
+    faces = obj.get("card_faces") or []
+    if not isinstance(faces, list) or not all(isinstance(face, dict) for face in faces):
+        raise ValueError("card_faces is not a list of faces")
+    return faces[0] if faces else {}
+
+
 def _image(obj: dict[str, Any]) -> str | None:
-    images = obj.get("image_uris") or (obj.get("card_faces") or [{}])[0].get("image_uris") or {}
+    images = obj.get("image_uris") or _face(obj).get("image_uris") or {}
+    if not isinstance(images, dict):  # junk must not erase the stored image
+        raise ValueError("image_uris is not an object")
     return images.get("normal") or images.get("large") or images.get("small")
 
 
 def parse_card(obj: dict[str, Any]) -> Card:
-    """One Scryfall card object as a printing with its identities."""
+    """One Scryfall card object as a printing with its identities; ValueError naming the
+    first field that is missing or cannot be stored."""
     released = obj.get("released_at")
-    return Card(
-        scryfall_id=obj["id"],
-        oracle_id=obj.get("oracle_id") or (obj.get("card_faces") or [{}])[0].get("oracle_id"),
+    legalities = obj.get("legalities") or {}
+    finishes = obj.get("finishes") or []
+    if not isinstance(finishes, list):
+        raise ValueError("finishes is not a list of finishes")
+    card = Card(
+        scryfall_id=obj.get("id"),
+        oracle_id=obj.get("oracle_id") or _face(obj).get("oracle_id"),
         tcgplayer_product_id=obj.get("tcgplayer_id"),
         tcgplayer_etched_product_id=obj.get("tcgplayer_etched_id"),
         cardmarket_id=obj.get("cardmarket_id"),
-        name=obj["name"],
-        set_code=obj["set"],
+        name=obj.get("name"),
+        set_code=obj.get("set"),
         set_name=obj.get("set_name"),
-        collector_number=obj["collector_number"],
+        collector_number=obj.get("collector_number"),
         rarity=obj.get("rarity"),
-        released_at=date.fromisoformat(released) if released else None,
-        type_line=obj.get("type_line") or (obj.get("card_faces") or [{}])[0].get("type_line"),
-        legalities=dict(obj.get("legalities") or {}),
-        finishes=tuple(obj.get("finishes") or ()),
+        released_at=_date(released) if released else None,
+        type_line=obj.get("type_line") or _face(obj).get("type_line"),
+        legalities=dict(legalities) if isinstance(legalities, dict) else legalities,
+        finishes=tuple(finishes),
         image_url=_image(obj),
     )
+    problem = card_problem(card)
+    if problem:
+        raise ValueError(problem)
+    return card
+
+
+def _date(text: Any) -> date:
+    try:
+        return date.fromisoformat(text)
+    except (TypeError, ValueError):
+        raise ValueError("released_at is not a date") from None
 
 
 def file_date(path: Path) -> datetime | None:
     """The date in a bulk file's name: `default-cards-20250116223959.json` or `…-2025-11-01…`."""
-    stamp = re.search(r"(\d{14})", path.name)
-    if stamp:
-        return datetime.strptime(stamp.group(1), "%Y%m%d%H%M%S").replace(tzinfo=UTC)
-    day = re.search(r"(\d{4}-\d{2}-\d{2})", path.name)
-    if day:
-        return datetime.fromisoformat(day.group(1)).replace(tzinfo=UTC)
+    for pattern, form in ((r"\d{14}", "%Y%m%d%H%M%S"), (r"\d{4}-\d{2}-\d{2}", "%Y-%m-%d")):
+        stamp = re.search(pattern, path.name)
+        if stamp:
+            try:
+                return datetime.strptime(stamp.group(0), form).replace(tzinfo=UTC)
+            except ValueError:  # digits that are no date: the name says nothing
+                return None
     return None
 
 
 def read(path: Path, as_of: datetime) -> Iterator[Card | PriceObservation | Rejected]:
-    """Each printing of the file, then one observation per non-null price, stamped `as_of`."""
+    """Each printing of the file, then one observation per non-null price, stamped `as_of`.
+    A file without a single printing is not a Scryfall bulk file."""
+    return of_format(_read(path, as_of), f"{path}: not a Scryfall bulk file (not one valid card object)")
+
+
+def _read(path: Path, as_of: datetime) -> Iterator[Card | PriceObservation | Rejected]:
     for position, obj in json_lines_or_array(path):
         if not isinstance(obj, dict) or obj.get("object") != "card":
             yield Rejected(position, "not a Scryfall card object")
             continue
         try:
             card = parse_card(obj)
-        except (KeyError, ValueError, TypeError) as exc:
-            yield Rejected(position, f"card object without a valid {exc}")
+        except (TypeError, ValueError) as exc:
+            yield Rejected(position, f"invalid printing: {exc}")
             continue
         yield card
         yield from _observations(position, obj, as_of)
@@ -88,8 +120,12 @@ def read(path: Path, as_of: datetime) -> Iterator[Card | PriceObservation | Reje
 
 def _observations(position: str, obj: dict[str, Any], as_of: datetime) -> Iterator[PriceObservation | Rejected]:
     prices = obj.get("prices") or {}
+    if not isinstance(prices, dict):
+        yield Rejected(f"{position} prices", "prices are not an object")
+        return
+    lang = obj.get("lang", "en")
     try:
-        language = Language.parse(obj.get("lang", "en"))
+        language = Language.parse(lang) if isinstance(lang, str) else None
     except ValueError:
         language = None
     for key, (marketplace, currency, finish) in PRICE_KEYS.items():
@@ -101,7 +137,7 @@ def _observations(position: str, obj: dict[str, Any], as_of: datetime) -> Iterat
         if amount is None:
             continue
         if language is None:
-            yield Rejected(f"{position} lang {obj.get('lang')!r}", "language outside the card_language enum")
+            yield Rejected(f"{position} lang {str(lang)[:20]!r}", "language outside the card_language enum")
             continue
         yield PriceObservation(
             identity=IdentityKind.SCRYFALL_ID,

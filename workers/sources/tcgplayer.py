@@ -15,7 +15,7 @@ from collections.abc import Iterable, Iterator
 from datetime import datetime
 from typing import Any
 
-from data.domain import Condition, Finish, IdentityKind, Language, PriceObservation, Rejected
+from data.domain import Condition, Finish, IdentityKind, Language, MalformedInput, PriceObservation, Rejected
 from workers.http import Fetcher
 from workers.sources.prices import BadPrice, price
 
@@ -67,39 +67,55 @@ class TcgplayerClient:
                     "client_secret": self.private_key,
                 },
             )
-            self._token = answer["access_token"]
-            self._expires = time.monotonic() + float(answer.get("expires_in", 3600)) - 300
+            answer = answer if isinstance(answer, dict) else {}
+            token, expires_in = answer.get("access_token"), answer.get("expires_in", 3600)
+            if not isinstance(token, str) or not isinstance(expires_in, int | float):
+                raise MalformedInput("TCGplayer's token answer has no access_token or expires_in")
+            self._token = token
+            self._expires = time.monotonic() + min(float(expires_in), 14 * 86400) - 300
         return {"Authorization": f"bearer {self._token}", "Accept": "application/json"}
 
-    def results(self, path: str, ids: Iterable[int], **params: Any) -> Iterator[dict[str, Any]]:
+    def results(self, path: str, ids: Iterable[int], **params: Any) -> Iterator[Any]:
         ids = list(ids)
         for start in range(0, len(ids), BATCH):
             chunk = ",".join(str(i) for i in ids[start : start + BATCH])
             response = self.fetcher.request(
-                "GET", f"{API}/{VERSION}/{path}/{chunk}", headers=self._headers(), params=params
+                "GET", f"{API}/{VERSION}/{path}/{chunk}", stream=True, headers=self._headers(), params=params
             )
             if response.status_code == 404:  # TCGplayer's way of saying "no results"
+                response.close()
                 continue
-            response.raise_for_status()
-            yield from response.json().get("results") or []
+            answer = self.fetcher.parse_json(response)
+            results = answer.get("results") if isinstance(answer, dict) else None
+            yield from results if isinstance(results, list) else []
+
+
+def _id(value: Any) -> int | None:
+    """An id from the API (a number, or its digits as text); None for anything else."""
+    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 10:
+        value = int(value)
+    return value if type(value) is int else None
 
 
 def read(client: TcgplayerClient, products: dict[int, bool], as_of: datetime) -> Iterator[PriceObservation | Rejected]:
     """Prices of every SKU of these products ({productId: is the etched product})."""
     skus: dict[int, dict[str, Any]] = {}
     for product in client.results("catalog/products", products, includeSkus="true"):
-        for sku in product.get("skus") or []:
-            skus[int(sku["skuId"])] = sku
+        listed = product.get("skus") if isinstance(product, dict) else None
+        for sku in listed if isinstance(listed, list) else []:
+            if isinstance(sku, dict) and (sku_id := _id(sku.get("skuId"))) is not None:
+                skus[sku_id] = sku
     for row in client.results("pricing/sku", skus):
-        sku = skus.get(int(row["skuId"]))
+        sku = skus.get(_id(row.get("skuId"))) if isinstance(row, dict) else None
         if sku is None:
             continue
         where = f"tcgplayer sku {row['skuId']}"
-        condition = CONDITIONS.get(int(sku.get("conditionId") or 0))
-        language = LANGUAGES.get(int(sku.get("languageId") or 0))
-        finish = PRINTINGS.get(int(sku.get("printingId") or 0))
-        if condition is None or language is None or finish is None:
-            yield Rejected(where, "condition, language or printing outside the stored enums")
+        condition = CONDITIONS.get(_id(sku.get("conditionId")))
+        language = LANGUAGES.get(_id(sku.get("languageId")))
+        finish = PRINTINGS.get(_id(sku.get("printingId")))
+        product = _id(sku.get("productId"))
+        if condition is None or language is None or finish is None or product is None:
+            yield Rejected(where, "condition, language, printing or product outside the stored values")
             continue
         try:
             market = price(row.get("marketPrice"), zero_is_missing=True)
@@ -111,7 +127,6 @@ def read(client: TcgplayerClient, products: dict[int, bool], as_of: datetime) ->
         headline = market or listing or low
         if headline is None:
             continue
-        product = int(sku["productId"])
         etched = products.get(product, False)
         yield PriceObservation(
             identity=IdentityKind.TCGPLAYER_ETCHED_PRODUCT_ID if etched else IdentityKind.TCGPLAYER_PRODUCT_ID,

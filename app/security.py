@@ -1,0 +1,141 @@
+"""What every request and response passes through, applied once where the app is built.
+
+Response headers (a Content-Security-Policy, nosniff, a referrer policy) on every response,
+a cap on request bodies, only asset files from the assets folder, and a 400 with a short
+message for a callback request Dash could not dispatch, instead of a 500 and a traceback.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import re
+
+import dash
+from flask import Response, abort, jsonify, request
+from werkzeug.exceptions import BadRequest, HTTPException, RequestEntityTooLarge
+
+from app.callback_bodies import MalformedCallback, check_callback_body, check_text
+from layouts.images import IMAGE_HOSTS
+
+# The largest callback body our pages send is under 1 kB (measured by the browser test in
+# tests/test_server_hardening.py); a larger one only ties up a worker and the database.
+MAX_BODY_BYTES = 1024 * 1024
+# Nothing else in the assets folder (a Python package, so that wheels carry it) is served.
+ASSET_SUFFIXES = (".css", ".js", ".ico", ".svg", ".png", ".jpg", ".jpeg", ".gif", ".webp", ".woff2")
+CALLBACK_PATH = "/_dash-update-component"
+# A Host header fit to name our own WebSocket origin in connect-src.
+_HOST = re.compile(r"[A-Za-z0-9.-]+(:\d{1,5})?|\[[0-9A-Fa-f:.]+\](:\d{1,5})?")
+
+
+class Dash(dash.Dash):
+    """dash.Dash whose page config does not name the Python version (Dash puts sys.version there)."""
+
+    def _config(self):
+        config = super()._config()
+        config.pop("python_version", None)
+        return config
+
+    def inline_scripts(self) -> list[str]:
+        """The inline <script> bodies of the index page: the renderer's start and inline clientside callbacks."""
+        return [self.renderer, *self._inline_scripts]
+
+
+def content_security_policy(script_hashes: list[str], host: str | None, frame_ancestors: str = "'self'") -> str:
+    """The policy for our pages: everything from our own origin, card images from their hosts.
+
+    Dash starts its renderer and defines inline clientside callbacks in inline scripts: those
+    exact scripts are allowed by their hashes, never 'unsafe-inline'. Mantine and AG Grid inject
+    <style> elements at run time, hence 'unsafe-inline' for styles only."""
+    websockets = f" ws://{host} wss://{host}" if host and _HOST.fullmatch(host) else ""
+    directives = {
+        "default-src": "'self'",
+        "script-src": " ".join(["'self'", *script_hashes]),
+        "style-src": "'self' 'unsafe-inline'",
+        "img-src": " ".join(["'self'", "data:", *(f"https://{image_host}" for image_host in IMAGE_HOSTS)]),
+        "connect-src": "'self'" + websockets,
+        "object-src": "'none'",
+        "base-uri": "'self'",
+        "form-action": "'self'",
+        "frame-ancestors": frame_ancestors,
+    }
+    return "; ".join(f"{name} {sources}" for name, sources in directives.items())
+
+
+def frame_ancestors(path: str) -> str:
+    """Who may frame the response at `path`: only our own pages (embeds will name their allowed origins)."""
+    return "'self'"
+
+
+def script_hash(script: str) -> str:
+    return "'sha256-" + base64.b64encode(hashlib.sha256(script.encode()).digest()).decode() + "'"
+
+
+def harden(app: Dash) -> None:
+    """Apply the headers, limits and request checks to every route of `app`'s Flask server."""
+    server = app.server
+    server.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
+    assets_prefix = app.get_asset_url("")
+    hashes: dict[tuple[str, ...], list[str]] = {}
+
+    @server.before_request
+    def only_assets():
+        if request.path.startswith(assets_prefix):
+            name = request.path[len(assets_prefix) :]
+            if "__pycache__" in name or not name.lower().endswith(ASSET_SUFFIXES) or "\x00" in name:
+                abort(404)
+
+    @server.before_request
+    def body_within_limit():
+        # A body sent without a Content-Length (chunked) is cut at the limit by werkzeug, silently:
+        # one that reaches it is refused here rather than parsed truncated.
+        chunked = "chunked" in request.headers.get("Transfer-Encoding", "").lower()
+        if chunked and request.content_length is None and len(request.get_data()) >= MAX_BODY_BYTES:
+            raise RequestEntityTooLarge()
+
+    @server.before_request
+    def dispatchable_callback():
+        if request.path != CALLBACK_PATH or request.method != "POST":
+            return
+        if not request.is_json:
+            raise BadRequest("a callback request must be application/json")
+        try:
+            check_text(request.get_data())
+        except MalformedCallback as exc:
+            raise BadRequest(str(exc)) from None
+        try:
+            body = request.get_json()  # parsed once: Dash's own get_json() reads this cached value
+        except BadRequest:
+            raise BadRequest("the body is not valid JSON") from None
+        except RecursionError:
+            raise BadRequest("the body nests too deep for a callback request") from None
+        try:
+            check_callback_body(body, app.callback_map)
+        except MalformedCallback as exc:
+            raise BadRequest(str(exc)) from None
+
+    @server.after_request
+    def headers(response: Response) -> Response:
+        scripts = tuple(app.inline_scripts())
+        if scripts not in hashes:
+            hashes.clear()
+            hashes[scripts] = [script_hash(script) for script in scripts]
+        policy = content_security_policy(hashes[scripts], request.host, frame_ancestors(request.path))
+        response.headers["Content-Security-Policy"] = policy
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["Referrer-Policy"] = "strict-origin-when-cross-origin"
+        return response
+
+    @server.errorhandler(dash.exceptions.DependencyException)
+    def unknown_component_file(exc: dash.exceptions.DependencyException):
+        """/_dash-component-suites/ paths that name no file of a registered package: a 404, not a 500."""
+        return jsonify(error="no such component file"), 404
+
+    @server.errorhandler(HTTPException)
+    def http_error(exc: HTTPException):
+        """A short JSON error, never an HTML page or a traceback (413: the body is over the limit)."""
+        if exc.code == 413:
+            message = f"the request body is larger than the {MAX_BODY_BYTES // 1024} KiB limit"
+        else:
+            message = exc.description or exc.name
+        return jsonify(error=message), exc.code

@@ -1,0 +1,32 @@
+"""The printing search boxes (card and compare pages): typed text in, options out."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.exc import SQLAlchemyError
+
+from callbacks import params
+from callbacks.faults import database_error
+from data.use_cases.cards import CardQueries
+
+# A disabled option: the box says the database is down rather than "no printing by that name".
+UNREACHABLE = {"value": "unreachable", "label": "The database is unreachable; retry shortly", "disabled": True}
+
+
+def label(card: dict[str, Any]) -> str:
+    """'Consider — MID #44'. Text for a component (React escapes it), never for a chart."""
+    return f"{card['name']} — {card['set_code'].upper()} #{card['collector_number']}"
+
+
+def search_options(cards: CardQueries, text: Any, page: str) -> list[dict[str, Any]] | None:
+    """The options for typed text; None for too little text (or a value that is not text)."""
+    typed = params.text(text)
+    if typed is None or len(typed.strip()) < 2:
+        return None
+    try:
+        found = cards.search(typed, limit=20)
+    except SQLAlchemyError as exc:
+        database_error(page, exc)
+        return [UNREACHABLE]
+    return [{"value": str(card["id"]), "label": label(card)} for card in found]
