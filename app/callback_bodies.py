@@ -82,7 +82,8 @@ def _dependencies(sent: Any, expected: list[dict], key: str) -> None:
     if not isinstance(sent, list) or len(sent) != len(expected):
         raise MalformedCallback(f"'{key}' must list the callback's {len(expected)} {key}")
     for item, declared in zip(sent, expected, strict=True):
-        if isinstance(declared["id"], dict):  # a pattern-matching dependency: any number of matches
+        # A pattern-matching dependency (callback_map holds its id as JSON text): any number of matches.
+        if isinstance(declared["id"], dict) or str(declared["id"]).startswith("{"):
             entries = item if isinstance(item, list) else [item]
             for entry in entries:
                 _dependency(entry, key)

@@ -6,14 +6,16 @@ from dash import ClientsideFunction, Dash, Input, Output, State, no_update
 from sqlalchemy.exc import SQLAlchemyError
 
 from callbacks import params
+from callbacks.chart_controls import chart_scale, follow_range_hint, follow_scale_switch
 from callbacks.faults import bad_input, database_error
 from callbacks.figures import card_history_figure
 from callbacks.search import search_options
+from callbacks.units import money, signed_percent
 from callbacks.url_state import inputs, keep_in_url
 from data.domain import RANGES, Condition, Finish, Language
 from data.use_cases.cards import CardQueries
-from layouts.card import header
-from layouts.filters import ALL, CURRENCIES, status
+from layouts.card import PERCENT_FIELDS, SHOWN, header
+from layouts.filters import ALL, CURRENCIES, range_hint, status
 
 NO_HISTORY = {"series": []}
 URL_PARAMS = {
@@ -24,6 +26,7 @@ URL_PARAMS = {
     "finish": ("card-finish", "value"),
     "lang": ("card-language", "value"),
     "market": ("card-market", "value"),
+    "scale": ("card-scale", "data"),
 }
 CHOOSE = "Search for a printing by name above."
 class NoCard(LookupError):
@@ -71,6 +74,8 @@ def register(app: Dash, cards: CardQueries) -> None:
                 "marketplace": marketplaces.get(str(row["marketplace_id"]), {}).get("name"),
                 "condition": Condition(row["condition"]).code,
                 "language": Language(row["language"]).code,
+                f"price{SHOWN}": money(row["price"], row["currency"]),
+                **{f"{field}{SHOWN}": signed_percent(row[field]) for field in PERCENT_FIELDS},
             }
             for row in detail["latest"]
         ]
@@ -84,12 +89,13 @@ def register(app: Dash, cards: CardQueries) -> None:
         Input("color-scheme", "data"),
         Input("card-history-refresh", "data"),
     )
-    def show_history(raw_id, range_name, currency, condition, finish, language, market, scheme, _refresh):
+    def show_history(raw_id, range_name, currency, condition, finish, language, market, scale, scheme, _refresh):
         scheme = params.scheme(scheme)
         empty = card_history_figure(NO_HISTORY, {}, scheme)
         try:
             card_id = _card_id(raw_id)
             range_name = params.choice("range", range_name, RANGES)
+            scale = chart_scale(scale)
             currency = params.choice("currency", currency, [c["value"] for c in CURRENCIES])
             filters = {
                 "condition": params.optional(Condition.parse, condition, "condition"),
@@ -99,6 +105,7 @@ def register(app: Dash, cards: CardQueries) -> None:
             }
             history = cards.history(card_id, range_name, **filters)
             detail = cards.detail(card_id)
+            sparse = cards.sparse(card_id, range_name, currency, **filters) if detail["latest"] else None
         except NoCard:
             return empty, status(CHOOSE, "blue", "No card")
         except params.BadInput as exc:
@@ -115,14 +122,13 @@ def register(app: Dash, cards: CardQueries) -> None:
                 **{name: getattr(value, "value", value) for name, value in filters.items()},
             },
         }
-        message = None
-        if not history["series"]:
-            message = (
-                "No prices match these filters in this range."
-                if detail["latest"]
-                else "No prices are stored for this printing yet: `cardcharts import …` or `cardcharts collect …`."
-            )
-        return card_history_figure(history, detail["marketplaces"], scheme), status(message)
+        figure = card_history_figure(history, detail["marketplaces"], scheme, scale)
+        if not detail["latest"]:
+            message = "No prices are stored for this printing yet: `cardcharts import …` or `cardcharts collect …`."
+            return figure, status(message)
+        if sparse is not None:  # no line to draw: say why, and offer the nearest range that has one
+            return figure, status(range_hint(sparse, "card-range", "matching these filters"), title="No line")
+        return figure, status(None)
 
     app.clientside_callback(
         ClientsideFunction("live", "cardUpdate"),
@@ -136,4 +142,6 @@ def register(app: Dash, cards: CardQueries) -> None:
         State("card-history-refresh", "data"),
         prevent_initial_call=True,
     )
+    follow_scale_switch(app, "card-scale")
+    follow_range_hint(app, "card-range")
     keep_in_url(app, URL_PARAMS, required=("id",))

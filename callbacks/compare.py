@@ -8,6 +8,7 @@ from dash import ClientsideFunction, Dash, Input, Output, State, ctx, no_update
 from sqlalchemy.exc import SQLAlchemyError
 
 from callbacks import params
+from callbacks.chart_controls import chart_scale, follow_range_hint, follow_scale_switch
 from callbacks.faults import bad_input, database_error
 from callbacks.figures import compare_figure
 from callbacks.search import UNREACHABLE, label, search_options
@@ -15,7 +16,7 @@ from callbacks.url_state import inputs, keep_in_url
 from data.domain import RANGES, Condition, Finish, Language, NotFound
 from data.use_cases.cards import CardQueries
 from data.use_cases.compare import MAX_PRINTINGS, CompareQueries
-from layouts.filters import CURRENCIES, status
+from layouts.filters import CURRENCIES, range_hint, status
 
 EMPTY = {"series": [], "normalized": True, "currency": "USD"}
 URL_PARAMS = {
@@ -26,6 +27,7 @@ URL_PARAMS = {
     "condition": ("compare-condition", "value"),
     "finish": ("compare-finish", "value"),
     "lang": ("compare-language", "value"),
+    "scale": ("compare-scale", "data"),
 }
 
 
@@ -78,7 +80,7 @@ def register(app: Dash, cards: CardQueries, compare: CompareQueries) -> None:
         Input("color-scheme", "data"),
         Input("compare-refresh", "data"),
     )
-    def draw(ids, range_name, mode, currency, condition, finish, language, scheme, _refresh):
+    def draw(ids, range_name, mode, currency, condition, finish, language, scale, scheme, _refresh):
         scheme = params.scheme(scheme)
         empty = compare_figure(EMPTY, {}, scheme)
         card_ids, bad = params.card_ids(ids)
@@ -88,6 +90,7 @@ def register(app: Dash, cards: CardQueries, compare: CompareQueries) -> None:
         try:
             if len(card_ids) > MAX_PRINTINGS:
                 raise params.BadInput(f"compare takes at most {MAX_PRINTINGS} printings, got {len(card_ids)}")
+            scale = chart_scale(scale)
             compared = compare.compare(
                 card_ids,
                 params.choice("range", range_name, RANGES),
@@ -104,9 +107,11 @@ def register(app: Dash, cards: CardQueries, compare: CompareQueries) -> None:
             return empty, database_error("compare page", exc)
         if compared["missing"]:
             notes.append(f"Unknown card id(s): {', '.join(map(str, compared['missing']))}.")
-        if not compared["series"]:
-            notes.append("No prices match these filters in this range.")
-        return compare_figure(compared, marketplaces, scheme), status(" ".join(notes) or None)
+        figure = compare_figure(compared, marketplaces, scheme, scale)
+        if compared["sparse"] is not None:  # no line to draw: say why, and offer the nearest range that has one
+            hint = range_hint(compared["sparse"], "compare-range", "matching these filters")
+            return figure, status([" ".join([*notes, hint[0]]), *hint[1:]], title="No line")
+        return figure, status(" ".join(notes) or None)
 
     # Follow the compared printings live; a new price of one of them redraws the chart.
     # (Not through `live-channels`: as a callback output, that store would hold back
@@ -125,4 +130,6 @@ def register(app: Dash, cards: CardQueries, compare: CompareQueries) -> None:
         State("compare-refresh", "data"),
         prevent_initial_call=True,
     )
+    follow_scale_switch(app, "compare-scale")
+    follow_range_hint(app, "compare-range")
     keep_in_url(app, URL_PARAMS)

@@ -20,11 +20,13 @@ import json
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from functools import lru_cache, wraps
+from itertools import pairwise
 from typing import Any
 
 import plotly.io as pio
 
-from data.domain import Condition, Language
+from callbacks.units import money
+from data.domain import Condition, Language, Resolution
 
 TEMPLATES = {"light": "plotly_white", "dark": "plotly_dark"}
 MEMO_SIZE = 256
@@ -64,6 +66,49 @@ def _number(value: str | None) -> float | None:
     return None if value is None else float(value)
 
 
+GAP_FACTOR = 2  # a step longer than twice the series' cadence is a gap
+
+
+def cadence(times: list[str], resolution: str | None) -> timedelta | None:
+    """A series' own cadence: the larger of the read's bucket width (none for RAW) and the series'
+    typical step (the lower median of its steps: a series with one long hole among short steps
+    keeps the short one). None with fewer than two points."""
+    if len(times) < 2:
+        return None
+    moments = [datetime.fromisoformat(moment) for moment in times]
+    steps = sorted(later - earlier for earlier, later in pairwise(moments))
+    typical = steps[(len(steps) - 1) // 2]
+    width = Resolution[resolution].value if resolution in Resolution.__members__ else None
+    return max(typical, width) if width is not None else typical
+
+
+def with_gaps(times: list[str], *columns: list[Any], resolution: str | None) -> tuple[list[Any], ...]:
+    """The series with a break wherever it has no data for longer than its cadence allows.
+
+    `times` ascending ISO 8601; `columns` the values at those times (prices, customdata, …);
+    `resolution` the name of the read's Resolution ("RAW", "MIN30", "HOUR", "DAY"; None is RAW).
+    Where a step is longer than GAP_FACTOR x `cadence`, a point at the step's midpoint with None
+    in every column is inserted, so Plotly (connectgaps False) draws no line across it. Nothing is
+    interpolated: the stored points are returned unchanged, in order. Returns (times, *columns)."""
+    step = cadence(times, resolution)
+    if step is None:
+        return (list(times), *(list(column) for column in columns))
+    limit = GAP_FACTOR * step
+    out: list[list[Any]] = [[] for _ in range(1 + len(columns))]
+    previous: datetime | None = None
+    for index, moment in enumerate(times):
+        current = datetime.fromisoformat(moment)
+        if previous is not None and current - previous > limit:
+            out[0].append((previous + (current - previous) / 2).isoformat())
+            for column in out[1:]:
+                column.append(None)
+        out[0].append(moment)
+        for column, values in zip(out[1:], columns, strict=True):
+            column.append(values[index])
+        previous = current
+    return tuple(out)
+
+
 def _figure(scheme: str, y_title: str, **layout: Any) -> Figure:
     """An empty figure in the scheme's template; `layout` overrides the shared settings."""
     base = {
@@ -99,31 +144,76 @@ def _around(figure: Figure, moment: str) -> None:
     figure["layout"]["xaxis"] = {"type": "date", "range": [_shift(moment, -1), _shift(moment, 1)]}
 
 
+RESOLUTION_WORDS = {"MIN30": "30-minute", "HOUR": "hourly", "DAY": "daily"}
+
+
 @memoized
-def market_index_figure(index: dict[str, Any], scheme: str = "light") -> Figure:
-    """The market index: mean price per bucket, with the bucket's low-high band."""
+def market_index_figure(index: dict[str, Any], average: dict[str, Any] | None = None, scheme: str = "light") -> Figure:
+    """The chained market index (MarketQueries.chained), level 100 at its first bucket; the hover
+    shows the level, the change from the bucket before and the variants the link rests on. With
+    `average` (MarketQueries.index), the average price too, on its own axis: it is not an index."""
     currency = escape(index["currency"])
-    figure = _figure(scheme, f"Mean price ({currency})")
-    if not index["time"]:
-        return _empty(figure)
-    times = index["time"]
-    _band(figure, index)
-    figure["data"].append(
-        _scatter(
-            x=times,
-            y=[_number(v) for v in index["price"]],
-            customdata=list(zip(index["price"], index["samples"], strict=True)),
-            name=f"Market index ({index['resolution'].lower()})",
-            # Markers too: a lone point (a single import, a gap on each side) stays visible.
-            mode="lines+markers",
-            marker={"size": 5},
-            hovertemplate="%{x}<br>Mean %{customdata[0]} "
-            + currency
-            + "<br>%{customdata[1]} prices<extra></extra>",
-        )
+    word = RESOLUTION_WORDS.get(index["resolution"], index["resolution"].lower())
+    # The second axis is always declared (hidden without the average): the toggle then changes
+    # one axis's visibility, never the set of axes.
+    figure = _figure(
+        scheme,
+        "Index (first bucket = 100)",
+        yaxis2={
+            "title": {"text": f"Average price ({currency})"},
+            "overlaying": "y",
+            "side": "right",
+            "showgrid": False,
+            "visible": bool(average and average["time"]),
+        },
     )
-    if len(times) == 1:
-        _around(figure, times[0])
+    if not index["time"] and not (average and average["time"]):
+        return _empty(figure)
+    name = escape(index.get("label") or "All cards")
+    if index["time"]:
+        changes = ["no link: no variant priced in both buckets" if c is None else f"{c} %" for c in index["change"]]
+        times, levels, custom = with_gaps(
+            index["time"],
+            index["level"],
+            list(zip(index["level"], changes, index["matched"], strict=True)),
+            resolution=index["resolution"],
+        )
+        figure["data"].append(
+            _scatter(
+                x=times,
+                y=[_number(v) for v in levels],
+                customdata=custom,
+                name=f"Market index: {name}, {currency} ({word})",
+                # Markers too: a lone point (a single import, a gap on each side) stays visible.
+                mode="lines+markers",
+                marker={"size": 5},
+                hovertemplate="%{x}<br>Index %{customdata[0]}<br>Change %{customdata[1]}"
+                "<br>%{customdata[2]} variants matched<extra></extra>",
+            )
+        )
+    if average and average["time"]:
+        times, prices, samples = with_gaps(
+            average["time"], average["price"], average["samples"], resolution=average["resolution"]
+        )
+        figure["data"].append(
+            _scatter(
+                x=times,
+                y=[_number(v) for v in prices],
+                customdata=[[money(p, index["currency"]), n] for p, n in zip(prices, samples, strict=True)],
+                name=f"Average price, {currency} ({RESOLUTION_WORDS.get(average['resolution'], '')}, not an index)",
+                yaxis="y2",
+                mode="lines+markers",
+                marker={"size": 4},
+                line={"dash": "dot"},
+                hovertemplate="%{x}<br>Average %{customdata[0]}<br>%{customdata[1]} prices<extra></extra>",
+            )
+        )
+        figure["layout"]["margin"] = {**figure["layout"]["margin"], "r": 64}
+        # Plotly's transition path on react fails on a second y axis ("reading 'range'"): no transition.
+        figure["layout"].pop("transition", None)
+    shown = index["time"] or average["time"]
+    if len(shown) == 1:
+        _around(figure, shown[0])
     return figure
 
 
@@ -139,21 +229,22 @@ def series_label(series: dict[str, Any], marketplaces: dict[str, dict[str, Any]]
     return f"{market} · {series['finish']} · {condition} · {language}"
 
 
-def _band(figure: Figure, series: dict[str, Any]) -> None:
+def _band(figure: Figure, series: dict[str, Any], resolution: str | None = None) -> None:
     if not any(v is not None for v in series["low"] + series["high"]):
         return
+    times, highs, lows = with_gaps(series["time"], series["high"], series["low"], resolution=resolution)
     figure["data"] += [
         _scatter(
-            x=series["time"],
-            y=[_number(v) for v in series["high"]],
+            x=times,
+            y=[_number(v) for v in highs],
             mode="lines",
             line={"width": 0},
             hoverinfo="skip",
             showlegend=False,
         ),
         _scatter(
-            x=series["time"],
-            y=[_number(v) for v in series["low"]],
+            x=times,
+            y=[_number(v) for v in lows],
             mode="lines",
             line={"width": 0},
             fill="tonexty",
@@ -164,29 +255,45 @@ def _band(figure: Figure, series: dict[str, Any]) -> None:
     ]
 
 
+SCALES = ("linear", "log")
+
+
+def log_axis(figure: Figure, scale: str) -> Figure:
+    """The y axis on a log scale when `scale` is "log" (for series spanning orders of magnitude);
+    a log axis has no zero, so "tozero" goes."""
+    if scale == "log" and figure["layout"]["yaxis"].get("visible", True):
+        yaxis = {key: value for key, value in figure["layout"]["yaxis"].items() if key != "rangemode"}
+        figure["layout"]["yaxis"] = yaxis | {"type": "log"}
+    return figure
+
+
 @memoized
 def card_history_figure(
-    history: dict[str, Any], marketplaces: dict[str, dict[str, Any]], scheme: str = "light"
+    history: dict[str, Any], marketplaces: dict[str, dict[str, Any]], scheme: str = "light", scale: str = "linear"
 ) -> Figure:
-    """One line per marketplace and variant; the hover names the source, the time and the exact price."""
+    """One line per marketplace and variant; the hover names the source, the time and the price
+    to the cent with its currency. Each line breaks where its data has a gap (see `with_gaps`)."""
     currencies = sorted({series["currency"] for series in history["series"]})
+    resolution = history.get("resolution")
     # meta tells assets/live.js which trace a live price belongs to, and whether the
     # chart draws raw prices (a new one is then appended rather than the chart refetched).
     figure = _figure(
         scheme,
         f"Price ({escape(', '.join(currencies)) or 'no data'})",
         hovermode="closest",
-        meta={"resolution": history.get("resolution"), "filters": history.get("filters", {})},
+        meta={"resolution": resolution, "filters": history.get("filters", {})},
     )
     if not history["series"]:
         return _empty(figure)
     for series in history["series"]:
         label = escape(series_label(series, marketplaces))
+        currency = escape(series["currency"])
+        times, prices = with_gaps(series["time"], series["price"], resolution=resolution)
         figure["data"].append(
             _scatter(
-                x=series["time"],
-                y=[_number(v) for v in series["price"]],
-                customdata=[[price, escape(series["currency"])] for price in series["price"]],
+                x=times,
+                y=[_number(v) for v in prices],
+                customdata=[None if price is None else [money(price), currency] for price in prices],
                 name=label,
                 meta={
                     "variant": "|".join(str(series[k]) for k in ("marketplace_id", "condition", "finish", "language"))
@@ -197,23 +304,26 @@ def card_history_figure(
             )
         )
     if len(history["series"]) == 1:  # one variant: its low-high band (daily lows and highs at daily resolution)
-        _band(figure, history["series"][0])
+        _band(figure, history["series"][0], resolution)
     for spread in history.get("spreads", []):
         if spread["currency"] not in currencies:
             continue
         shop = marketplaces.get(str(spread["retail_id"]), {}).get("name", "retail")
         label = escape(f"{shop} spread · {spread['finish']} · {Condition(spread['condition']).code}")
+        currency = escape(spread["currency"])
+        times, values, percents = with_gaps(
+            spread["time"], spread["spread"], spread["spread_pct"], resolution=resolution
+        )
         figure["data"].append(
             _scatter(
-                x=spread["time"],
-                y=[_number(v) for v in spread["spread"]],
+                x=times,
+                y=[_number(v) for v in values],
                 name=label,
                 mode="lines+markers",
                 line={"dash": "dot"},
                 marker={"size": 4},
                 customdata=[
-                    [v, p, escape(spread["currency"])]
-                    for v, p in zip(spread["spread"], spread["spread_pct"], strict=True)
+                    None if v is None else [money(v), p, currency] for v, p in zip(values, percents, strict=True)
                 ],
                 hovertemplate=f"{label} (retail - buylist)<br>%{{x}}<br>%{{customdata[0]}} %{{customdata[2]}} "
                 "(%{customdata[1]}% of retail)<extra></extra>",
@@ -222,7 +332,7 @@ def card_history_figure(
     times = [moment for series in history["series"] for moment in series["time"]]
     if len(set(times)) == 1:
         _around(figure, times[0])
-    return figure
+    return log_axis(figure, scale)
 
 
 @memoized
@@ -245,8 +355,11 @@ def volume_by_format_figure(volume: list[dict[str, Any]], currency: str, scheme:
 
 
 @memoized
-def compare_figure(compared: dict[str, Any], marketplaces: dict[str, dict[str, Any]], scheme: str = "light") -> Figure:
-    """Several printings on one chart, in price or as a percentage of each series' start."""
+def compare_figure(
+    compared: dict[str, Any], marketplaces: dict[str, dict[str, Any]], scheme: str = "light", scale: str = "linear"
+) -> Figure:
+    """Several printings on one chart, in price or as a percentage of each series' start;
+    each line breaks where its data has a gap (see `with_gaps`)."""
     currency = escape(compared["currency"])
     unit = "Index (start = 100)" if compared["normalized"] else f"Price ({currency})"
     figure = _figure(scheme, unit, hovermode="closest")
@@ -254,11 +367,17 @@ def compare_figure(compared: dict[str, Any], marketplaces: dict[str, dict[str, A
         return _empty(figure)
     for series in compared["series"]:
         label = escape(f"{series['printing']} · {series_label(series, marketplaces)}")
+        times, values, prices = with_gaps(
+            series["time"], series["value"], series["price"], resolution=series.get("resolution")
+        )
         figure["data"].append(
             _scatter(
-                x=series["time"],
-                y=[_number(v) for v in series["value"]],
-                customdata=[[value, price] for value, price in zip(series["value"], series["price"], strict=True)],
+                x=times,
+                y=[_number(v) for v in values],
+                customdata=[
+                    None if value is None else [value if compared["normalized"] else money(value), money(price)]
+                    for value, price in zip(values, prices, strict=True)
+                ],
                 name=label,
                 mode="lines+markers",
                 marker={"size": 4},
@@ -267,4 +386,7 @@ def compare_figure(compared: dict[str, Any], marketplaces: dict[str, dict[str, A
                 + "<extra></extra>",
             )
         )
-    return figure
+    times = {moment for series in compared["series"] for moment in series["time"]}
+    if len(times) == 1:
+        _around(figure, next(iter(times)))
+    return log_axis(figure, scale)

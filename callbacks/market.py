@@ -10,10 +10,10 @@ from callbacks.faults import bad_input, database_error
 from callbacks.figures import market_index_figure, volume_by_format_figure
 from callbacks.url_state import keep_in_url
 from data.domain import RANGES, Condition, Finish, Language
-from data.use_cases.market import MOVER_PERIODS, MarketQueries
+from data.use_cases.market import MOVER_PERIODS, MarketQueries, parse_sub_index
 from data.use_cases.sources import SourceQueries
 from layouts.filters import CURRENCIES, status
-from layouts.market import EMPTY_HELP, FORMATS, overview_figures, sources_figure
+from layouts.market import EMPTY_HELP, FORMATS, overview_figures, sources_figure, sub_index_options, sub_label
 
 URL_PARAMS = {
     "range": ("market-range", "value"),
@@ -24,9 +24,17 @@ URL_PARAMS = {
     "period": ("movers-period", "value"),
     "min_price": ("movers-min-price", "value"),
     "fmt": ("movers-format", "value"),
+    "index": ("market-index", "value"),
+    "avg": ("market-average", "value"),
 }
 NO_INDEX = {"currency": "USD", "time": [], "resolution": "DAY"}
+AVERAGE = ("off", "on")
 MARKET_CURRENCIES = [c["value"] for c in CURRENCIES[:2]]
+
+
+def _sub_index(text: str) -> str:
+    parse_sub_index(text)
+    return text
 
 
 def register(app: Dash, market: MarketQueries, sources: SourceQueries) -> None:
@@ -39,31 +47,55 @@ def register(app: Dash, market: MarketQueries, sources: SourceQueries) -> None:
         Input("market-condition", "value"),
         Input("market-finish", "value"),
         Input("market-language", "value"),
+        Input("market-index", "value"),
+        Input("market-average", "value"),
         Input("color-scheme", "data"),
         Input("market-refresh", "data"),
     )
-    def update_market(range_name, currency, condition, finish, language, scheme, _refresh):
+    def update_market(range_name, currency, condition, finish, language, sub, show_average, scheme, _refresh):
         scheme = params.scheme(scheme)
         try:
             currency = params.choice("currency", currency, MARKET_CURRENCIES)
-            index = market.index(
-                params.choice("range", range_name, RANGES),
-                currency,
-                condition=params.optional(Condition.parse, condition, "condition"),
-                finish=params.optional(Finish.parse, finish, "finish"),
-                language=params.optional(Language.parse, language, "language"),
-            )
-            overview = market.overview(currency)
+            range_name = params.choice("range", range_name, RANGES)
+            sub = params.optional(_sub_index, sub, "index") or "all"
+            chained = {**market.chained(range_name, currency, sub), "label": sub_label(sub)}
+            average = None
+            if params.choice("average", show_average or "off", AVERAGE) == "on":  # missing: off
+                average = market.index(
+                    range_name,
+                    currency,
+                    condition=params.optional(Condition.parse, condition, "condition"),
+                    finish=params.optional(Finish.parse, finish, "finish"),
+                    language=params.optional(Language.parse, language, "language"),
+                )
+            overview = market.overview(currency, range_name, sub)
             runs = sources.status()
         except params.BadInput as exc:
-            return market_index_figure(NO_INDEX, scheme), [], bad_input("market page", exc, "Bad filter")
+            return market_index_figure(NO_INDEX, None, scheme), [], bad_input("market page", exc, "Bad filter")
         except SQLAlchemyError as exc:
-            return market_index_figure(NO_INDEX, scheme), [], database_error("market page", exc)
-        message = None if index["time"] else EMPTY_HELP
-        if overview["printings_tracked"] and not index["time"]:
-            message = "No prices match these filters in this range."
+            return market_index_figure(NO_INDEX, None, scheme), [], database_error("market page", exc)
+        message = None if chained["time"] else EMPTY_HELP
+        if overview["printings_tracked"] and not chained["time"]:
+            message = "No retail prices in this currency and index in this range."
+        elif average is not None and not average["time"]:
+            message = "No prices match these filters in this range (average price)."
         figures = [*overview_figures(overview), sources_figure(runs)]
-        return market_index_figure(index, scheme), figures, status(message)
+        return market_index_figure(chained, average, scheme), figures, status(message)
+
+    @app.callback(
+        Output("market-index", "data"),
+        Input("market-currency", "value"),
+        Input("market-refresh", "data"),
+        State("market-index", "value"),
+    )
+    def index_choices(currency, _refresh, chosen):
+        """The sets (and formats, rarities) the index keeps for this currency."""
+        try:
+            kept = market.sub_indexes(params.choice("currency", currency, MARKET_CURRENCIES))
+            chosen = params.optional(_sub_index, chosen, "index") or "all"
+        except (params.BadInput, SQLAlchemyError):
+            kept, chosen = [], "all"  # the index callback reports the error
+        return sub_index_options(kept, chosen)
 
     @app.callback(
         Output("movers-gainers", "rowData"),

@@ -8,6 +8,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from callbacks.faults import database_error
 from data.use_cases.sources import SourceQueries
 from layouts.filters import status
+from layouts.sources import grid_row
 
 
 def register(app: Dash, sources: SourceQueries) -> None:
@@ -19,16 +20,20 @@ def register(app: Dash, sources: SourceQueries) -> None:
     )
     def update_sources(_interval, _live):
         try:
-            rows = sources.status()
+            rows = [grid_row(row) for row in sources.status()]
         except SQLAlchemyError as exc:
             return [], database_error("sources page", exc, "The database is unreachable; no runs can be shown.")
         if not any(row["last_status"] for row in rows):
             message = "No collection has run yet: `cardcharts collect scryfall`, or import a file."
             return rows, status(message)
-        stale = [row["source"] for row in rows if row["freshness"] == "stale"]
+        alerts = []
+        failed = [f"{row['source']} ({row['last_status']})" for row in rows if row["last_failed"]]
+        if failed:
+            alerts += status(f"Last run failed: {', '.join(failed)}. The error is in the table.", "red", "Failed runs")
+        stale = [f"{row['source']} ({row['age_text']} old)" for row in rows if row["freshness"] == "stale"]
         if stale:
-            return rows, status(f"Stale: {', '.join(stale)}.", "orange", "Some data is old")
-        return rows, []
+            alerts += status(f"Stale: {', '.join(stale)}.", "orange", "Some data is old")
+        return rows, alerts
 
     app.clientside_callback(
         ClientsideFunction("live", "marketRefresh"),

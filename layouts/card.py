@@ -8,6 +8,7 @@ import dash_ag_grid as dag
 import dash_mantine_components as dmc
 from dash import dcc, html
 
+from callbacks.figures import SCALES
 from callbacks.params import BadInput, card_id, marketplace_id, shown
 from data.domain import RANGES
 from layouts.filters import (
@@ -21,27 +22,44 @@ from layouts.filters import (
     ignored,
     range_control,
     read_query,
+    scale_switch,
     select,
     single,
 )
 from layouts.images import image_url, path_part, provider_id
 from layouts.live import live_channels, refresh_counter
 
+SHOWN = "_shown"  # a row's `<field>_shown` is the field as the grid shows it ("12.30 USD", "+3.20 %")
+
+
+def _number_column(field: str, header: str) -> dict[str, Any]:
+    """An exact decimal column: sorted by its number, shown as the callback formatted it (in
+    Python, as decimals: formatting the float in the browser would round 0.365 down)."""
+    return {
+        "field": field,
+        "headerName": header,
+        "type": "rightAligned",
+        "valueGetter": {"function": f"params.data.{field} == null ? null : Number(params.data.{field})"},
+        # The grid's function strings are expressions of a small safe evaluator: no `??`.
+        "valueFormatter": {"function": f"params.data.{field}{SHOWN} == null ? '' : params.data.{field}{SHOWN}"},
+    }
+
+
 LATEST_COLUMNS = [
     {"field": "marketplace", "pinned": "left", "minWidth": 170},
     {"field": "finish"},
     {"field": "condition"},
     {"field": "language"},
-    {"field": "price", "type": "rightAligned"},
-    {"field": "currency"},
-    {"field": "change_24h", "headerName": "24h %", "type": "rightAligned"},
-    {"field": "change_7d", "headerName": "7d %", "type": "rightAligned"},
-    {"field": "change_30d", "headerName": "30d %", "type": "rightAligned"},
-    {"field": "vs_near_mint", "headerName": "vs NM %", "type": "rightAligned"},
-    {"field": "vs_english", "headerName": "vs English %", "type": "rightAligned"},
+    _number_column("price", "Price"),
+    _number_column("change_24h", "24h"),
+    _number_column("change_7d", "7d"),
+    _number_column("change_30d", "30d"),
+    _number_column("vs_near_mint", "vs NM"),
+    _number_column("vs_english", "vs English"),
     {"field": "quantity", "headerName": "Stock", "type": "rightAligned"},
     {"field": "time", "headerName": "As of (UTC)", "minWidth": 190},
 ]
+PERCENT_FIELDS = ("change_24h", "change_7d", "change_30d", "vs_near_mint", "vs_english")
 
 
 def layout(
@@ -52,6 +70,7 @@ def layout(
     finish: str = "all",
     lang: str = "all",
     market: str = "all",
+    scale: str = "linear",
     **unknown: Any,
 ) -> html.Div:
     """The page for a URL: ?id=<card id> and the filters. Bad values are named in the notice;
@@ -66,6 +85,7 @@ def layout(
         condition=(condition, CONDITIONS, "all"),
         finish=(finish, FINISHES, "all"),
         lang=(lang, LANGUAGES, "all"),
+        scale=(scale, list(SCALES), "linear"),
     )
     market = single("market", market, notes) or "all"
     try:
@@ -107,6 +127,7 @@ def layout(
                     dmc.Select(
                         id="card-market", label="Marketplace", data=ALL, value=market, allowDeselect=False, w=220
                     ),
+                    scale_switch("card-scale", q["scale"]),
                 ]
             ),
             html.Div(id="card-status"),

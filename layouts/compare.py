@@ -7,6 +7,7 @@ from typing import Any
 import dash_mantine_components as dmc
 from dash import dcc, html
 
+from callbacks.figures import SCALES
 from callbacks.params import card_ids
 from data.domain import RANGES
 from data.use_cases.compare import MAX_PRINTINGS
@@ -20,6 +21,7 @@ from layouts.filters import (
     ignored,
     range_control,
     read_query,
+    scale_switch,
     select,
     single,
 )
@@ -34,6 +36,7 @@ def layout(
     finish: str = "nonfoil",
     lang: str = "en",
     mode: str = "normalized",
+    scale: str = "linear",
     **unknown: Any,
 ) -> html.Div:
     """The page for a URL: ?ids=<card id>,<card id>,… and the filters; bad ids are named."""
@@ -53,6 +56,7 @@ def layout(
         finish=(finish, FINISHES, "nonfoil"),
         lang=(lang, LANGUAGES, "en"),
         mode=(mode, ["normalized", "price"], "normalized"),
+        scale=(scale, list(SCALES), "linear"),
     )
     return html.Div(
         [
@@ -81,6 +85,7 @@ def layout(
                     select("compare-condition", "Condition", CONDITIONS, q["condition"]),
                     select("compare-finish", "Finish", FINISHES, q["finish"], 130),
                     select("compare-language", "Language", LANGUAGES, q["lang"]),
+                    scale_switch("compare-scale", q["scale"]),
                 ]
             ),
             html.Div(id="compare-status"),

@@ -1,12 +1,13 @@
-"""Filter controls shared by the pages: range, condition, finish, language, currency."""
+"""Filter controls shared by the pages: range, condition, finish, language, currency, scale."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import dash_mantine_components as dmc
-from dash import dcc
+from dash import dcc, html
 
+from callbacks.figures import SCALES
 from callbacks.params import shown
 from data.domain import CONDITION_CODES, LANGUAGE_CODES, RANGES, Finish
 
@@ -74,6 +75,38 @@ def select(id_: str, label: str, data: list[dict[str, str]], value: str, width: 
 
 def range_control(id_: str, value: str) -> dmc.SegmentedControl:
     return dmc.SegmentedControl(id=id_, data=list(RANGES), value=value if value in RANGES else "30d")
+
+
+def scale_switch(id_: str, value: str) -> html.Div:
+    """A "Log scale" switch for charts whose series span orders of magnitude. The store `id_` holds
+    "log" or "linear" (what the URL keeps and the chart callback reads); callbacks/chart_controls.py
+    `follow_scale_switch` keeps it in step with the switch `<id_>-switch`."""
+    value = value if value in SCALES else "linear"
+    return html.Div(
+        [
+            dmc.Switch(id=f"{id_}-switch", label="Log scale", checked=value == "log", mb=8),
+            dcc.Store(id=id_, data=value),
+        ]
+    )
+
+
+def range_hint(sparse: dict[str, Any], range_id: str, which: str = "") -> list:
+    """Why a chart has no line (`which` qualifies its prices), and a button `<range_id>-wider` to the
+    nearest range that has one, which the store `<range_id>-wider-range` names (callbacks/chart_controls.py
+    `follow_range_hint` sets the range from them). Plain ids, not pattern-matching ones: there is one
+    button at a time, and a plain id is all the callback body checks of app/callback_bodies.py accept."""
+    span = "in all the stored history" if sparse["range"] == "all" else f"in the last {sparse['range']}"
+    count = "No prices" if sparse["points"] == 0 else "Only one price"
+    text = " ".join(part for part in (count, which, span) if part)
+    if sparse["asof"]:
+        text += f": its data ends {sparse['asof'][:10]}"
+    if sparse["wider"] is None:
+        return [text + "; no range has two prices to draw a line."]
+    return [
+        text + f"; try {sparse['wider']}. ",
+        dmc.Button(f"Show {sparse['wider']}", id=f"{range_id}-wider", size="xs", variant="light"),
+        dcc.Store(id=f"{range_id}-wider-range", data=sparse["wider"]),
+    ]
 
 
 def filter_bar(controls: list) -> dmc.Group:

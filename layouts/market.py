@@ -10,6 +10,7 @@ from dash import dcc, html
 
 from callbacks.params import BadInput, price, shown
 from data.domain import RANGES
+from data.use_cases.market import parse_sub_index
 from layouts.filters import (
     CONDITIONS,
     CURRENCIES,
@@ -22,6 +23,7 @@ from layouts.filters import (
     select,
     single,
 )
+from layouts.freshness import age_text, data_date_text
 from layouts.live import live_channels, refresh_counter
 
 EMPTY_HELP = [
@@ -42,6 +44,8 @@ def layout(
     period: str = "24h",
     min_price: str = "1",
     fmt: str = "all",
+    index: str = "all",
+    avg: str = "off",
     **unknown: Any,
 ) -> html.Div:
     """The page for a URL; query parameters preselect the filters."""
@@ -56,7 +60,14 @@ def layout(
         lang=(lang, LANGUAGES, "all"),
         period=(period, ["24h", "7d"], "24h"),
         fmt=(fmt, FORMATS, "all"),
+        avg=(avg, ["on", "off"], "off"),
     )
+    sub = single("index", index, notes)
+    try:
+        sub_label(sub or "all")
+    except ValueError:
+        notes.append(f"index={shown(sub)} (use all, format:NAME, rarity:NAME or set:CODE)")
+        sub = "all"
     floor = single("min_price", min_price, notes)
     try:
         floor = float(price(floor, "min_price"))
@@ -75,6 +86,20 @@ def layout(
                     select("market-condition", "Condition", CONDITIONS, q["condition"]),
                     select("market-finish", "Finish", FINISHES, q["finish"]),
                     select("market-language", "Language", LANGUAGES, q["lang"]),
+                    dmc.Select(
+                        id="market-index",
+                        label="Index",
+                        data=sub_index_options([], sub or "all"),
+                        value=sub or "all",
+                        searchable=True,
+                        allowDeselect=False,
+                        w=200,
+                    ),
+                    dmc.SegmentedControl(
+                        id="market-average",
+                        data=[{"value": "off", "label": "Index"}, {"value": "on", "label": "Index + average price"}],
+                        value=q["avg"],
+                    ),
                 ],
                 align="flex-end",
                 gap="md",
@@ -163,15 +188,57 @@ def _change(change: dict[str, str] | None) -> str:
 
 
 def sources_figure(sources: list[dict[str, Any]]) -> dmc.Paper:
-    """How many sources are fresh, with the stale ones named (details on the sources page)."""
-    counts = {
-        kind: [row["source"] for row in sources if row["freshness"] == kind] for kind in ("fresh", "stale", "never")
-    }
-    note = ", ".join(f"{name} stale" for name in counts["stale"]) or "none stale"
-    value = f"{len(counts['fresh'])} fresh · {len(counts['stale'])} stale"
-    paper = _figure("Sources", value, note)
-    paper.children.append(dmc.Anchor("details", href="/sources", size="xs"))
+    """How old each source's newest data is, by the provider's own date (UTC on hover), the stale
+    ones and those whose last run failed marked (details on the sources page)."""
+    counts = {kind: sum(row["freshness"] == kind for row in sources) for kind in ("fresh", "stale")}
+    ages: list[Any] = []
+    for row in sources:
+        marks = [
+            mark
+            for mark, on in (
+                ("stale", row["freshness"] == "stale"),
+                ("failed", row["last_failed"]),
+                ("no data date", row["data_dated"] is False),
+            )
+            if on
+        ]
+        age = age_text(row["age_hours"]) if row["data_date"] else "never"
+        text = f"{row['source']} {age}" + (f" ({', '.join(marks)})" if marks else "")
+        hover = f"newest data from {data_date_text(row)}" if row["data_date"] else "no data delivered yet"
+        if row["last_failed"]:
+            hover += f"; last run {row['last_status']}"
+        style = {"color": "var(--mantine-color-orange-7)", "fontWeight": 600} if marks else None
+        ages += [" · "] if ages else []
+        ages.append(html.Span(text, title=hover, style=style))
+    paper = _figure("Sources", f"{counts['fresh']} fresh · {counts['stale']} stale")
+    paper.children += [
+        dmc.Text(ages or "no sources", size="xs"),
+        dmc.Text("data age from the provider's date (hover for it)", size="xs", c="dimmed"),
+        dmc.Anchor("details", href="/sources", size="xs"),
+    ]
     return paper
+
+
+RARITIES = ("common", "uncommon", "rare", "mythic", "special", "bonus")
+RESOLUTION_WORDS = {"HOUR": "hourly", "DAY": "daily"}
+
+
+def sub_label(sub: str) -> str:
+    """A sub-index's name for labels ('set:mid' -> 'Set MID'); ValueError for a malformed one."""
+    kind, key = parse_sub_index(sub)
+    return {"all": "All cards", "format": f"{key.title()} legal", "rarity": key.title(), "set": f"Set {key.upper()}"}[
+        kind
+    ]
+
+
+def sub_index_options(kept: list[dict[str, str]], chosen: str) -> list[dict[str, str]]:
+    """All cards, each format and rarity, then the sets the index keeps (and the chosen one, always)."""
+    values = ["all", *(f"format:{f['value']}" for f in FORMATS[1:]), *(f"rarity:{r}" for r in RARITIES)]
+    values += sorted(f"{row['kind']}:{row['key']}" for row in kept if row["kind"] == "set")
+    values += [f"{row['kind']}:{row['key']}" for row in kept if row["kind"] != "set"]
+    if chosen not in values:
+        values.append(chosen)
+    return [{"value": value, "label": sub_label(value)} for value in dict.fromkeys(values)]
 
 
 def overview_figures(overview: dict[str, Any]) -> list[dmc.Paper]:
@@ -185,7 +252,7 @@ def overview_figures(overview: dict[str, Any]) -> list[dmc.Paper]:
             f"priced in {currency}, of {overview['cards']:,} in the catalog",
         ),
         _figure(
-            f"Index ({currency}, daily mean)",
+            f"Index: {sub_label(overview['sub'])}, {currency} ({RESOLUTION_WORDS[overview['resolution']]})",
             level if level is not None else "no data",
             f"24h {_change(overview['change_1d'])} · 7d {_change(overview['change_7d'])}",
         ),

@@ -120,7 +120,7 @@ def services(database_url: str, redis_server: str) -> Iterator[Services]:
             text(
                 "TRUNCATE cards, card_identities, marketplaces, price_snapshots, source_runs, market_index_30min,"
                 " market_index_hourly, market_index_daily, card_prices_hourly,"
-                " latest_prices, format_volume, market_totals, maintenance_jobs RESTART IDENTITY CASCADE"
+                " latest_prices, format_volume, market_totals, market_index, maintenance_jobs RESTART IDENTITY CASCADE"
             )
         )
     built.redis.flushdb()

@@ -43,7 +43,7 @@ def test_compare_page_from_a_url(dash_duo, services):
     dash_duo.start_server(create_app(services))
     dash_duo.wait_for_page(
         f"{dash_duo.server_url}/compare?ids={consider},{deluge}&range=30d&mode=normalized"
-        "&currency=USD&condition=NM&finish=nonfoil&lang=en"
+        "&currency=USD&condition=NM&finish=nonfoil&lang=en&scale=log"
     )
     dash_duo.wait_for_element("#compare-graph .main-svg", timeout=15)
     time.sleep(1)
@@ -51,6 +51,9 @@ def test_compare_page_from_a_url(dash_duo, services):
     consider_tcg = next(t for t in traces if t["name"].startswith("Consider (MID #44) · TCGplayer"))
     assert [c[0] for c in consider_tcg["customdata"]] == ["100.00", "102.78", "97.22"]
     assert any(t["name"].startswith("Memory Deluge") for t in traces)
+    layout = dash_duo.driver.execute_script("return document.querySelector('#compare-graph .js-plotly-plot').layout")
+    assert layout["yaxis"]["type"] == "log"  # from the URL: log scale with the normalized mode
+    assert dash_duo.driver.execute_script("return document.getElementById('compare-scale-switch').checked") is True
     dash_duo.wait_for_contains_text("body", "Consider — MID #44", timeout=10)
     status = "return document.getElementById('live-status').textContent"
     deadline = time.monotonic() + 10

@@ -70,6 +70,27 @@ def test_upgrade_builds_the_design_schema(empty_database_url):
     assert indexes == {"uq_price_snapshots_variant_time", "ix_price_snapshots_time_brin"}
     for rollup in ROLLUPS:
         assert _query(url, f"SELECT to_regclass('{rollup}') IS NOT NULL") == [(True,)]
+    # The chained index: a plain table in both modes, one row per resolution, currency, sub-index, bucket.
+    index_columns = _query(
+        url,
+        "SELECT column_name, data_type, is_nullable FROM information_schema.columns"
+        " WHERE table_name = 'market_index' ORDER BY ordinal_position",
+    )
+    assert index_columns == [
+        ("resolution", "text", "NO"),
+        ("currency", "text", "NO"),
+        ("kind", "text", "NO"),
+        ("key", "text", "NO"),
+        ("bucket", "timestamp with time zone", "NO"),
+        ("relative", "numeric", "YES"),
+        ("matched", "integer", "NO"),
+        ("level", "numeric", "NO"),
+    ]
+    assert _query(
+        url,
+        "SELECT pg_get_indexdef(indexrelid) FROM pg_index WHERE indrelid = 'market_index'::regclass AND indisprimary",
+    ) == [("CREATE UNIQUE INDEX market_index_pkey ON public.market_index USING btree"
+           " (resolution, currency, kind, key, bucket)",)]
     engine = create_engine(url)
     with engine.connect() as conn:
         assert storage_mode(conn) is StorageMode.POSTGRESQL

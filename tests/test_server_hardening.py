@@ -594,3 +594,30 @@ def test_every_page_runs_under_the_policy_with_no_console_error(dash_duo, servic
         ]
         assert errors == [], path
     assert sizes and max(sizes) < MAX_BODY_BYTES // 64
+
+
+def test_pattern_matching_inputs_pass_the_body_check():
+    """callback_map holds a pattern-matching id as JSON text: its matches (a list) must pass."""
+    from dash import ALL, Dash, Input, Output, html
+
+    from app.callback_bodies import MalformedCallback, check_callback_body
+
+    pattern_app = Dash(__name__)
+    pattern_app.layout = html.Div()
+
+    @pattern_app.callback(Output("out", "children"), Input({"type": "hint", "index": ALL}, "n_clicks"))
+    def clicked(clicks):
+        return str(clicks)
+
+    matches = [{"id": {"type": "hint", "index": n}, "property": "n_clicks", "value": n} for n in range(2)]
+    body = {
+        "output": "out.children",
+        "outputs": {"id": "out", "property": "children"},
+        "inputs": [matches],
+        "changedPropIds": ['{"index":0,"type":"hint"}.n_clicks'],
+    }
+    check_callback_body(body, pattern_app.callback_map)
+    with pytest.raises(MalformedCallback):
+        check_callback_body(
+            {**body, "inputs": [[{"id": {"type": ["x"]}, "property": "n_clicks"}]]}, pattern_app.callback_map
+        )

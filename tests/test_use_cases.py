@@ -36,7 +36,7 @@ def market(services, scryfall_objects):
     return {"ids": ids, "objects": objects, "markets": markets}
 
 
-def test_market_index_uses_the_right_rollup_and_exact_means(services, market):
+def test_average_price_uses_the_right_rollup_and_exact_means(services, market):
     daily = services.market_queries.index("1y")
     assert daily["resolution"] == "DAY"
     assert daily["price"] == ["7.0000", "5.5000", "12.0625"]  # (10+4)/2, (12+4+.5)/3, (15+3+.25+30)/4
@@ -45,7 +45,7 @@ def test_market_index_uses_the_right_rollup_and_exact_means(services, market):
     assert nonfoil["price"][-1] == "6.0833"  # (15+3+.25)/3
     assert services.market_queries.index("30d")["resolution"] == "HOUR"
     week = services.market_queries.index("7d")
-    assert week["resolution"] == "MIN30"
+    assert week["resolution"] == "HOUR"  # the chained index's resolution: the two share one chart
     assert week["time"][0] >= week["start"]
     eur = services.market_queries.index("1y", currency="EUR")
     assert eur["price"] == ["9.0000"]
@@ -53,12 +53,20 @@ def test_market_index_uses_the_right_rollup_and_exact_means(services, market):
 
 
 def test_overview_figures(services, market):
-    overview = services.market_queries.overview("USD")
+    overview = services.market_queries.overview("USD", "1y")
     assert overview["cards"] == 3
     assert overview["printings_tracked"] == 3
-    assert overview["level"] == "12.0625"
-    assert overview["change_1d"] == {"abs": "6.5625", "pct": "119.32"}
-    assert overview["change_7d"] == {"abs": "5.0625", "pct": "72.32"}
+    assert overview["resolution"] == "DAY"
+    # The chained index, not the mean: the week-ago day has cards 0 and 1 (10.00, 4.00); a day ago
+    # both matched (12/10, 4/4) plus card 2 entering; now 15/12, 3/4, 0.25/0.5 (the foil enters).
+    day = (Decimal("1.2") * 1) ** Decimal("0.5")
+    now = (Decimal("1.25") * Decimal("0.75") * Decimal("0.5")) ** (Decimal(1) / 3)
+    assert overview["level"] == str(round(100 * day * now, 2)) == "85.10"
+    assert overview["level_1d_ago"] == str(round(100 * day, 2)) == "109.54"
+    assert overview["change_7d"] == {"abs": "-14.90", "pct": "-14.90"}
+    assert overview["change_1d"]["pct"] == "-22.32"
+    hourly = services.market_queries.overview("USD", "30d")
+    assert hourly["resolution"] == "HOUR" and hourly["level"] == "85.10"
     assert overview["listings"] == 7
     assert overview["last_bucket"].startswith("2025-11-01T12:00")
 
@@ -113,6 +121,7 @@ def test_card_history_ranges_end_at_the_newest_data(services, market):
 def test_empty_store_gives_empty_results_not_zeros(services):
     index = services.market_queries.index("30d")
     assert index["time"] == [] and index["asof"] is None
+    assert services.market_queries.chained("30d")["time"] == []
     overview = services.market_queries.overview("USD")
     assert overview["level"] is None and overview["listings"] is None and overview["change_1d"] is None
     assert services.market_queries.movers("24h")["gainers"] == []

@@ -41,9 +41,12 @@ def test_market_page_draws_the_index(dash_duo, services, scryfall_objects):
     figure = dash_duo.driver.execute_script("return document.querySelector('#market-index-graph .js-plotly-plot').data")
     index = [trace for trace in figure if trace["name"].startswith("Market index")]
     assert len(index) == 1
-    assert index[0]["y"] == [3.0]
-    assert index[0]["customdata"][0][0] == "3.0000"
-    assert "3.0000" in dash_duo.find_element("#market-overview").text
+    assert index[0]["name"] == "Market index: All cards, USD (hourly)"  # the 30d range reads hourly
+    assert index[0]["y"] == [100.0]  # one bucket: the chain starts at 100, resting on no link yet
+    assert index[0]["customdata"] == [["100.00", "no link: no variant priced in both buckets", 0]]
+    assert not any(trace["name"].startswith("Average price") for trace in figure)
+    overview = dash_duo.find_element("#market-overview").text
+    assert "Index: All cards, USD (hourly)" in overview and "100.00" in overview
     assert dash_duo.get_logs() == []
 
 
@@ -61,13 +64,17 @@ def test_market_page_shows_the_imported_scryfall_sample(dash_duo, services, scry
     ]
     expected = round(sum(usd) / len(usd), 4)
     dash_duo.start_server(create_app(services))
+    dash_duo.wait_for_page(f"{dash_duo.server_url}/?range=1y&avg=on")
     dash_duo.wait_for_contains_text("#market-overview", "Printings tracked", timeout=15)
     figure = dash_duo.driver.execute_script("return document.querySelector('#market-index-graph .js-plotly-plot').data")
+    average = next(trace for trace in figure if trace["name"].startswith("Average price"))
+    assert average["name"] == "Average price, USD (daily, not an index)"
+    assert average["customdata"] == [[f"{expected:.2f} USD", len(usd)]]
+    assert "2025-11-01" in average["x"][0]
     index = next(trace for trace in figure if trace["name"].startswith("Market index"))
-    assert index["customdata"] == [[str(expected), len(usd)]]
-    assert "2025-11-01" in index["x"][0]
+    assert index["name"] == "Market index: All cards, USD (daily)" and index["y"] == [100.0]
     overview = dash_duo.find_element("#market-overview").text
-    assert "461" in overview and str(expected) in overview
+    assert "461" in overview and "Index: All cards, USD (daily)" in overview
     assert dash_duo.get_logs() == []
 
 

@@ -1,4 +1,5 @@
-"""Market-wide reads. They go to the rollups, never to a scan of the raw snapshots."""
+"""Market-wide reads. They go to the rollups and the chained index (`market_index`), never to a
+scan of the raw snapshots."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import Any
 from sqlalchemy import Engine, text
 
 from data.domain import Condition, Language, Resolution, VariantFilter
+from data.repositories.market_index import INDEX_RESOLUTIONS
 from data.repositories.prices import variant_clauses
 
 _INDEX_TABLES = {
@@ -31,7 +33,8 @@ class MarketRepository:
         resolution: Resolution,
         variants: VariantFilter,
     ) -> list[dict[str, Any]]:
-        """Mean price per bucket over the chosen variants, exact from sums and counts."""
+        """The average price per bucket over the chosen variants (every priced variant, buylists
+        included: not an index), exact from sums and counts."""
         if resolution not in _INDEX_TABLES:
             raise ValueError(f"the market index has no {resolution.name} resolution")
         clauses, params = variant_clauses(variants)
@@ -52,6 +55,55 @@ class MarketRepository:
             rows = conn.execute(text(sql), {"start": start, "end": end, **params}).mappings()
             return [dict(row) for row in rows]
 
+    def chained_index(
+        self,
+        start: datetime | None,
+        end: datetime | None,
+        resolution: Resolution,
+        currency: str,
+        kind: str = "all",
+        key: str = "",
+    ) -> list[dict[str, Any]]:
+        """The chained index of one sub-index: level, link relative and matched variants per bucket."""
+        if resolution not in INDEX_RESOLUTIONS:
+            raise ValueError(f"the chained index has no {resolution.name} resolution")
+        clauses = ""
+        if start is not None:
+            clauses += " AND bucket >= :start"
+        if end is not None:
+            clauses += " AND bucket < :end"
+        sql = f"""
+            SELECT bucket AS time, level, relative, matched FROM market_index
+            WHERE resolution = :resolution AND currency = :currency AND kind = :kind AND key = :key {clauses}
+            ORDER BY bucket"""
+        params = {"resolution": resolution.name, "currency": currency, "kind": kind, "key": key}
+        with self.engine.connect() as conn:
+            rows = conn.execute(text(sql), {"start": start, "end": end, **params}).mappings()
+            return [dict(row) for row in rows]
+
+    def chained_index_end(self, resolution: Resolution, currency: str) -> datetime | None:
+        """The end of the chained index's newest bucket at this resolution (None: no index yet)."""
+        with self.engine.connect() as conn:
+            return conn.execute(
+                text(
+                    "SELECT max(bucket) + :width FROM market_index"
+                    " WHERE resolution = :resolution AND currency = :currency AND kind = 'all' AND key = ''"
+                ),
+                {"width": resolution.value, "resolution": resolution.name, "currency": currency},
+            ).scalar()
+
+    def sub_indexes(self, currency: str) -> list[dict[str, str]]:
+        """The format, rarity and set sub-indexes the daily index holds for this currency."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                text(
+                    "SELECT DISTINCT kind, key FROM market_index"
+                    " WHERE resolution = 'DAY' AND currency = :currency AND kind <> 'all' ORDER BY kind, key"
+                ),
+                {"currency": currency},
+            ).mappings()
+            return [dict(row) for row in rows]
+
     def data_end(self, resolution: Resolution, currency: str) -> datetime | None:
         """The end of the newest bucket at this resolution (None when there is no data)."""
         table = _INDEX_TABLES[resolution]
@@ -61,8 +113,11 @@ class MarketRepository:
                 {"width": resolution.value, "currency": currency},
             ).scalar()
 
-    def overview(self, currency: str) -> dict[str, Any]:
-        """Catalog size, printings priced in this currency, and the index now, a day and a week earlier."""
+    def overview(
+        self, currency: str, resolution: Resolution = Resolution.DAY, kind: str = "all", key: str = ""
+    ) -> dict[str, Any]:
+        """Catalog size, printings priced in this currency, and the chained index (at this resolution
+        and sub-index) at its newest bucket and at its last buckets a day and a week before that."""
         with self.engine.connect() as conn:
             row = (
                 conn.execute(
@@ -70,16 +125,11 @@ class MarketRepository:
                         """
                     WITH last AS (
                         SELECT max(bucket) AS bucket FROM market_index_30min WHERE currency = :currency
-                    ), last_day AS (
-                        SELECT max(bucket) AS bucket FROM market_index_daily WHERE currency = :currency
-                    ), levels AS (
-                        SELECT bucket, ROUND(SUM(sum_price) / SUM(samples), 4) AS level
-                        FROM market_index_daily
-                        WHERE currency = :currency
-                          AND bucket IN (SELECT bucket FROM last_day
-                                         UNION ALL SELECT bucket - interval '1 day' FROM last_day
-                                         UNION ALL SELECT bucket - interval '7 days' FROM last_day)
-                        GROUP BY bucket
+                    ), series AS (
+                        SELECT bucket, level FROM market_index
+                        WHERE resolution = :resolution AND currency = :currency AND kind = :kind AND key = :key
+                    ), newest AS (
+                        SELECT bucket, level FROM series ORDER BY bucket DESC LIMIT 1
                     )
                     SELECT
                         (SELECT count(*) FROM cards) AS cards,
@@ -89,18 +139,15 @@ class MarketRepository:
                         (SELECT SUM(total_listings)::bigint FROM market_index_30min
                           WHERE currency = :currency AND bucket = (SELECT bucket FROM last))
                             AS listings,
-                        (SELECT bucket FROM last_day) AS level_day,
-                        (SELECT level FROM levels WHERE bucket = (SELECT bucket FROM last_day))
-                            AS level,
-                        (SELECT level FROM levels
-                          WHERE bucket = (SELECT bucket - interval '1 day' FROM last_day))
-                            AS level_1d_ago,
-                        (SELECT level FROM levels
-                          WHERE bucket = (SELECT bucket - interval '7 days' FROM last_day))
-                            AS level_7d_ago
+                        (SELECT bucket FROM newest) AS level_time,
+                        (SELECT level FROM newest) AS level,
+                        (SELECT level FROM series WHERE bucket <= (SELECT bucket - interval '1 day' FROM newest)
+                          ORDER BY bucket DESC LIMIT 1) AS level_1d_ago,
+                        (SELECT level FROM series WHERE bucket <= (SELECT bucket - interval '7 days' FROM newest)
+                          ORDER BY bucket DESC LIMIT 1) AS level_7d_ago
                     """
                     ),
-                    {"currency": currency},
+                    {"currency": currency, "resolution": resolution.name, "kind": kind, "key": key},
                 )
                 .mappings()
                 .one()

@@ -1,4 +1,4 @@
-"""The four rollups and retention, in both storage modes.
+"""The four rollups, the chained market index (`market_index`) and retention, in both storage modes.
 
 TimescaleDB keeps the rollups as continuous aggregates: a refresh is a CALL on
 an autocommit connection (it cannot run in a transaction). Plain PostgreSQL
@@ -19,6 +19,7 @@ from functools import cached_property
 from sqlalchemy import Connection, Engine, text
 
 from data.db import CUSTOM_PLANS, StorageMode, storage_mode
+from data.repositories.market_index import MarketIndexRepository
 from data.repositories.prices import BUCKET_ORIGIN
 
 ORIGIN = datetime(2000, 1, 3, tzinfo=UTC)
@@ -176,8 +177,10 @@ def _recompute_sql(rollup: Rollup, bounded: bool, by_card: bool) -> tuple[str, s
 
 
 class RollupRepository:
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, keep_index: bool = True) -> None:
         self.engine = engine
+        self.index = MarketIndexRepository(engine)
+        self.keep_index = keep_index  # False only to measure a settle without it (bench/dashboard.py)
 
     @cached_property
     def mode(self) -> StorageMode:
@@ -197,6 +200,8 @@ class RollupRepository:
             ]
         )
         if times:
+            if self.keep_index:
+                self.index.refresh(min(times), max(times))
             self.refresh_latest(ids)
 
     def refresh_since(self, since: datetime, until: datetime | None = None) -> None:
@@ -212,6 +217,8 @@ class RollupRepository:
                 for rollup in ROLLUPS
             ]
         )
+        if self.keep_index:
+            self.index.refresh(since, until)
         self.refresh_latest(None)
 
     def refresh_latest(self, card_ids: list[int] | None) -> None:

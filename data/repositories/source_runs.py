@@ -228,14 +228,18 @@ class SourceRunRepository:
             row = conn.execute(text("SELECT * FROM source_runs WHERE id = :id"), {"id": run_id}).mappings().first()
         return dict(row) if row else None
 
-    def latest_success_per_source(self) -> list[dict[str, Any]]:
-        """Each source's newest run that delivered its data (or found it unchanged)."""
+    def delivered_per_source(self) -> list[dict[str, Any]]:
+        """Per source, what its succeeded runs delivered: the newest provider date among them
+        (`file_date`, None when no run was dated) and when the newest of them finished.
+
+        'unchanged' runs confirm a file already held and are left out: the data's date is
+        the date of the run that read that file. source_runs holds a row per run (thousands
+        a year), so the grouping is cheap."""
         with self.engine.connect() as conn:
             rows = conn.execute(
                 text(
-                    "SELECT DISTINCT ON (source) * FROM source_runs"
-                    " WHERE status IN ('succeeded', 'unchanged')"
-                    " ORDER BY source, started_at DESC, id DESC"
+                    "SELECT source, max(file_date) AS file_date, max(finished_at) AS finished_at"
+                    " FROM source_runs WHERE status = 'succeeded' GROUP BY source"
                 )
             ).mappings()
             return [dict(row) for row in rows]

@@ -10,6 +10,7 @@ from typing import Any
 
 from data.cache import CacheRepository
 from data.domain import (
+    RANGES,
     Condition,
     Finish,
     Language,
@@ -59,6 +60,17 @@ def _with_relations(latest: list[dict[str, Any]]) -> list[dict[str, Any]]:
             }
         )
     return rows
+
+
+def line_points(series: list[dict[str, Any]]) -> int:
+    """The most prices any one series holds: a chart draws a line only from two."""
+    return max((sum(price is not None for price in s["price"]) for s in series), default=0)
+
+
+def wider_ranges(range_name: str) -> list[str]:
+    """The ranges longer than `range_name`, nearest first."""
+    names = list(RANGES)
+    return names[names.index(range_name) + 1 :]
 
 
 def spreads(series: list[dict[str, Any]], marketplaces: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
@@ -179,6 +191,30 @@ class CardQueries:
             }
 
         return self.cache.get_or_compute(key, compute)
+
+    def sparse(
+        self,
+        card_id: int,
+        range_name: str,
+        currency: str,
+        condition: Condition | None = None,
+        language: Language | None = None,
+        finish: Finish | None = None,
+        marketplace_id: int | None = None,
+    ) -> dict[str, Any] | None:
+        """None when the range's chart in `currency` has a line (a series with two prices or more).
+        Else what it has: `points` (0 or 1), the card's data end `asof`, and `wider`, the nearest
+        longer range whose chart has a line (None if none has). Each range's history is one cached read."""
+
+        def points(name: str) -> tuple[int, str | None]:
+            history = self.history(card_id, name, condition, language, finish, marketplace_id)
+            return line_points([s for s in history["series"] if s["currency"] == currency]), history["asof"]
+
+        count, asof = points(range_name)
+        if count >= 2:
+            return None
+        wider = next((name for name in wider_ranges(range_name) if points(name)[0] >= 2), None)
+        return {"range": range_name, "points": count, "asof": asof, "wider": wider}
 
     def marketplace_names(self) -> dict[str, dict[str, Any]]:
         """Every marketplace by id (as a string key), for labelling series. Kept a minute in

@@ -1,7 +1,13 @@
-"""What the market page asks: the index, the overview figures, movers, volume by format."""
+"""What the market page asks: the chained index and its sub-indexes, the average price, the
+overview figures, movers, volume by format.
+
+The chained index is kept hourly and daily: the page reads hourly up to 90 days and daily
+beyond, and the average price beside it at the same resolution, so that the overview's
+index figure, the chart and its labels all name one real resolution."""
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
@@ -11,21 +17,43 @@ from data.domain import (
     Condition,
     Finish,
     Language,
+    Resolution,
     VariantFilter,
-    market_index_resolution,
     parse_range,
 )
 from data.repositories.market import MarketRepository
+from data.repositories.market_index import KINDS
 from data.use_cases.jsonable import plain
 
 INDEX_VALUES = ("price", "low", "high", "samples", "listings", "quantity", "volume")
 MOVER_PERIODS = {"24h": timedelta(hours=24), "7d": timedelta(days=7)}
+_SUB_KEY = re.compile(r"[a-z0-9][a-z0-9_-]{0,39}")
+
+
+def index_resolution(span: timedelta | None) -> Resolution:
+    """Hourly up to 90 days, daily beyond (the chained index is kept at these two)."""
+    return Resolution.DAY if span is None or span > timedelta(days=90) else Resolution.HOUR
+
+
+def parse_sub_index(text: str) -> tuple[str, str]:
+    """'all', or kind:key with kind format, rarity or set ('set:mid', 'rarity:mythic')."""
+    if text == "all":
+        return "all", ""
+    kind, _, key = text.partition(":")
+    if kind not in KINDS or kind == "all" or not _SUB_KEY.fullmatch(key):
+        raise ValueError(f"unknown index {text!r}; use all, format:NAME, rarity:NAME or set:CODE")
+    return kind, key
+
+
+def _link_pct(relative: Decimal | None) -> str | None:
+    """The change from the previous bucket in percent; None where no variant links the two."""
+    return None if relative is None else str(round(100 * (relative - 1), 2))
 
 
 def _change(now: Decimal | None, before: Decimal | None) -> dict[str, Any] | None:
     if now is None or before is None or before == 0:
         return None
-    return {"abs": str(now - before), "pct": str(round(100 * (now - before) / before, 2))}
+    return {"abs": str(round(now - before, 2)), "pct": str(round(100 * (now - before) / before, 2))}
 
 
 class MarketQueries:
@@ -41,9 +69,10 @@ class MarketQueries:
         finish: Finish | None = None,
         language: Language | None = None,
     ) -> dict[str, Any]:
-        """The market index over a range ending at the newest data, from the right rollup."""
+        """The average price (not an index: every priced variant, buylists included) over a range
+        ending at the newest data, at the chained index's resolution for that range."""
         span = parse_range(range_name).span
-        resolution = market_index_resolution(span)
+        resolution = index_resolution(span)
         variants = VariantFilter(None, condition, language, finish, currency)
         key = (
             "market",
@@ -71,19 +100,62 @@ class MarketQueries:
 
         return self.cache.get_or_compute(key, compute)
 
-    def overview(self, currency: str = "USD") -> dict[str, Any]:
+    def chained(self, range_name: str = "30d", currency: str = "USD", sub: str = "all") -> dict[str, Any]:
+        """The chained, matched-sample index (one sub-index) over a range ending at its newest bucket:
+        per bucket the level (2 decimals), its change from the bucket before in percent, and the variants
+        it rests on."""
+        span = parse_range(range_name).span
+        resolution = index_resolution(span)
+        kind, key = parse_sub_index(sub)
+
         def compute() -> dict[str, Any]:
-            figures = self.market.overview(currency)
+            asof = self.market.chained_index_end(resolution, currency)
+            start = asof - span if asof is not None and span is not None else None
+            rows = self.market.chained_index(start, asof, resolution, currency, kind, key) if asof else []
+            return plain(
+                {
+                    "range": range_name,
+                    "currency": currency,
+                    "sub": sub,
+                    "resolution": resolution.name,
+                    "start": start,
+                    "asof": asof,
+                    "time": [row["time"] for row in rows],
+                    "level": [round(row["level"], 2) for row in rows],
+                    "change": [_link_pct(row["relative"]) for row in rows],
+                    "matched": [row["matched"] for row in rows],
+                }
+            )
+
+        return self.cache.get_or_compute(("market", "chained", range_name, currency, sub), compute)
+
+    def sub_indexes(self, currency: str = "USD") -> list[dict[str, str]]:
+        """The format, rarity and set sub-indexes kept for this currency."""
+        return self.cache.get_or_compute(("market", "subs", currency), lambda: self.market.sub_indexes(currency))
+
+    def overview(self, currency: str = "USD", range_name: str = "1y", sub: str = "all") -> dict[str, Any]:
+        """Headline figures; the index figure is the chart's series (`range_name` and `sub`) at its resolution."""
+        resolution = index_resolution(parse_range(range_name).span)
+        kind, key = parse_sub_index(sub)
+
+        def compute() -> dict[str, Any]:
+            figures = self.market.overview(currency, resolution, kind, key)
             return plain(
                 {
                     **figures,
                     "currency": currency,
+                    "sub": sub,
+                    "resolution": resolution.name,
                     "change_1d": _change(figures["level"], figures["level_1d_ago"]),
                     "change_7d": _change(figures["level"], figures["level_7d_ago"]),
+                    **{
+                        name: None if figures[name] is None else round(figures[name], 2)
+                        for name in ("level", "level_1d_ago", "level_7d_ago")
+                    },
                 }
             )
 
-        return self.cache.get_or_compute(("market", "overview", currency), compute)
+        return self.cache.get_or_compute(("market", "overview", currency, resolution.name, sub), compute)
 
     def movers(
         self,

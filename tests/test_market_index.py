@@ -1,0 +1,180 @@
+"""The chained, matched-sample market index: exact levels over real PostgreSQL (plain storage mode)."""
+
+from __future__ import annotations
+
+import math
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import text
+
+from data.domain import Card, Condition, Finish, Language
+from tests.helpers import T0, add_marketplaces, snap
+
+DAY = timedelta(days=1)
+DAY1, DAY2, DAY3 = T0 - 2 * DAY, T0 - DAY, T0
+
+
+def _cards(services, count: int, set_code: str = "tst", rarity: str = "rare", first: int = 0) -> list[int]:
+    return list(
+        services.cards.upsert_many(
+            Card(
+                name=f"Index card {first + i}",
+                set_code=set_code,
+                collector_number=str(first + i),
+                scryfall_id=f"00000000-0000-0000-0000-{first + i + 1:012d}",
+                rarity=rarity,
+                legalities={"modern": "legal" if i % 2 else "not_legal", "vintage": "restricted"},
+            )
+            for i in range(count)
+        ).values()
+    )
+
+
+def _levels(services, resolution: str = "DAY", kind: str = "all", key: str = "", currency: str = "USD"):
+    with services.engine.connect() as conn:
+        return [
+            tuple(row)
+            for row in conn.execute(
+                text(
+                    "SELECT bucket, relative, matched, level FROM market_index WHERE resolution = :r"
+                    " AND currency = :c AND kind = :k AND key = :key ORDER BY bucket"
+                ),
+                {"r": resolution, "c": currency, "k": kind, "key": key},
+            )
+        ]
+
+
+@pytest.fixture
+def markets(services):
+    return add_marketplaces(services)
+
+
+def test_new_cheap_cards_do_not_move_the_index(services, markets):
+    tcg = markets["tcgplayer"]
+    old = _cards(services, 10)
+    new = _cards(services, 200, first=10)
+    services.ingest([snap(card, tcg, "10.00", DAY1) for card in old])
+    services.ingest([snap(card, tcg, "10.00", DAY2) for card in old] + [snap(card, tcg, "0.10", DAY2) for card in new])
+    for resolution in ("DAY", "HOUR"):
+        rows = _levels(services, resolution)
+        assert [(relative, matched, level) for _, relative, matched, level in rows] == [
+            (None, 0, Decimal("100.00000000")),
+            (Decimal("1.000000000000"), 10, Decimal("100.00000000")),
+        ]
+    # The design's average fell from 10.00 to 0.5714: it stays available, as the average price.
+    assert services.market_queries.index("1y")["price"] == ["10.0000", "0.5714"]
+    chained = services.market_queries.chained("1y")
+    assert chained["level"] == ["100.00", "100.00"]
+    assert chained["change"] == [None, "0.00"]
+    assert chained["matched"] == [0, 10]
+    assert chained["resolution"] == "DAY"
+
+
+def test_one_constituent_moves_the_index_by_its_share(services, markets):
+    tcg, buylist = markets["tcgplayer"], markets["cardkingdom-buylist"]
+    cards = _cards(services, 10)
+    services.ingest([snap(card, tcg, "10.00", DAY1) for card in cards] + [snap(cards[0], buylist, "1.00", DAY1)])
+    services.ingest(
+        [snap(card, tcg, "20.00" if card == cards[0] else "10.00", DAY2) for card in cards]
+        # A buylist price that jumps 100x is not the market: it is ignored.
+        + [snap(cards[0], buylist, "100.00", DAY2)]
+    )
+    expected = 2 ** (1 / 10)  # geometric mean of nine 1s and one 2
+    rows = _levels(services)
+    assert rows[1][1] == Decimal(f"{expected:.12f}") == Decimal("1.071773462536")
+    assert rows[1][2] == 10
+    assert rows[1][3] == Decimal(f"{100 * expected:.8f}") == Decimal("107.17734625")
+    assert services.market_queries.chained("1y")["level"] == ["100.00", "107.18"]
+    assert services.market_queries.chained("1y")["change"] == [None, "7.18"]
+    overview = services.market_queries.overview("USD", "1y")
+    assert overview["level"] == "107.18" and overview["change_1d"] == {"abs": "7.18", "pct": "7.18"}
+    assert overview["resolution"] == "DAY"
+    hourly = services.market_queries.chained("30d")
+    assert hourly["resolution"] == "HOUR" and hourly["level"] == ["100.00", "107.18"]
+
+
+def test_a_late_price_in_an_old_bucket_rechains_later_levels(services, markets):
+    tcg = markets["tcgplayer"]
+    a, b = _cards(services, 2)
+    services.ingest([snap(a, tcg, "10.00", DAY1), snap(b, tcg, "10.00", DAY1)])
+    services.ingest([snap(a, tcg, "20.00", DAY2), snap(b, tcg, "10.00", DAY2)])
+    services.ingest([snap(a, tcg, "20.00", DAY3), snap(b, tcg, "20.00", DAY3)])
+    root2 = math.sqrt(2)
+    assert [row[3] for row in _levels(services)] == [
+        Decimal("100.00000000"),
+        Decimal(f"{100 * root2:.8f}"),
+        Decimal("200.00000000"),
+    ]
+    # A correction of day 2 arrives late: b was 5.00 that day, not 10.00.
+    services.ingest([snap(b, tcg, "5.00", DAY2)])
+    rows = _levels(services)
+    # day 2: sqrt(2 * 0.5) = 1; day 3: sqrt(1 * 4) = 2 -> every later level moved.
+    assert [(row[1], row[3]) for row in rows] == [
+        (None, Decimal("100.00000000")),
+        (Decimal("1.000000000000"), Decimal("100.00000000")),
+        (Decimal("2.000000000000"), Decimal("200.00000000")),
+    ]
+    # A whole rebuild gives the same numbers as the incremental refreshes.
+    services.rollups.refresh_since(DAY1 - DAY)
+    assert _levels(services) == rows
+
+
+def test_sub_indexes_by_set_rarity_and_format(services, markets):
+    tcg, cardmarket = markets["tcgplayer"], markets["cardmarket"]
+    mid = _cards(services, 2, set_code="mid", rarity="mythic")  # modern-legal: mid[1] only
+    neo = _cards(services, 2, set_code="neo", rarity="common", first=2)  # modern-legal: neo[1] only
+    services.ingest(
+        [snap(card, tcg, "10.00", DAY1) for card in mid + neo]
+        + [snap(mid[0], tcg, "4.00", DAY1, finish=Finish.FOIL, condition=Condition.LIGHTLY_PLAYED)]
+        + [snap(mid[0], cardmarket, "8.00", DAY1, currency="EUR", language=Language.GERMAN)]
+    )
+    services.ingest(
+        [
+            snap(mid[0], tcg, "40.00", DAY2),  # x4
+            snap(mid[1], tcg, "10.00", DAY2),  # x1
+            snap(neo[0], tcg, "5.00", DAY2),  # x0.5
+            snap(neo[1], tcg, "20.00", DAY2),  # x2
+            snap(mid[0], tcg, "1.00", DAY2, finish=Finish.FOIL, condition=Condition.LIGHTLY_PLAYED),  # x0.25
+            snap(mid[0], cardmarket, "16.00", DAY2, currency="EUR", language=Language.GERMAN),  # x2
+        ]
+    )
+
+    def day2(kind, key, currency="USD"):
+        return _levels(services, "DAY", kind, key, currency)[1][1:]
+
+    # mid: 4, 1, 0.25 -> (4 * 1 * 0.25)^(1/3) = 1; neo: 0.5, 2 -> 1; mythic = mid, common = neo.
+    assert day2("set", "mid") == (Decimal("1.000000000000"), 3, Decimal("100.00000000"))
+    assert day2("set", "neo") == (Decimal("1.000000000000"), 2, Decimal("100.00000000"))
+    assert day2("rarity", "mythic") == day2("set", "mid")
+    assert day2("rarity", "common") == day2("set", "neo")
+    # modern: mid[1] x1 and neo[1] x2 -> sqrt(2); vintage (restricted counts): all five USD variants.
+    assert day2("format", "modern") == (Decimal(f"{math.sqrt(2):.12f}"), 2, Decimal(f"{100 * math.sqrt(2):.8f}"))
+    assert day2("format", "vintage") == (Decimal("1.000000000000"), 5, Decimal("100.00000000"))
+    # EUR is an index of its own.
+    assert day2("set", "mid", "EUR") == (Decimal("2.000000000000"), 1, Decimal("200.00000000"))
+    assert services.market_queries.chained("1y", "USD", "set:neo")["matched"] == [0, 2]
+    subs = {(row["kind"], row["key"]) for row in services.market_queries.sub_indexes("USD")}
+    assert {("set", "mid"), ("set", "neo"), ("rarity", "mythic"), ("format", "modern")} <= subs
+    assert ("format", "legacy") not in subs
+    with pytest.raises(ValueError, match="unknown index"):
+        services.market_queries.chained("1y", "USD", "color:red")
+
+
+def test_hourly_links_match_consecutive_hours(services, markets):
+    tcg = markets["tcgplayer"]
+    a, b = _cards(services, 2)
+    hours = [T0 + timedelta(hours=h) for h in range(3)]
+    services.ingest([snap(a, tcg, "10.00", hours[0]), snap(b, tcg, "10.00", hours[0])])
+    services.ingest([snap(a, tcg, "12.10", hours[1])])  # b is not priced this hour
+    services.ingest([snap(a, tcg, "12.10", hours[2]), snap(b, tcg, "30.00", hours[2])])
+    rows = _levels(services, "HOUR")
+    # hour 1 rests on a only (x1.21); hour 2 on a only too (b had no price in hour 1): flat.
+    assert [(row[1], row[2], row[3]) for row in rows] == [
+        (None, 0, Decimal("100.00000000")),
+        (Decimal("1.210000000000"), 1, Decimal("121.00000000")),
+        (Decimal("1.000000000000"), 1, Decimal("121.00000000")),
+    ]
+    # The day holds one bucket: level 100, no link.
+    assert [row[3] for row in _levels(services, "DAY")] == [Decimal("100.00000000")]
