@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging.config
+import threading
+import time
 from typing import Any
 
 FORMAT = "%(asctime)s %(levelname)s [%(process)d] %(name)s: %(message)s"
@@ -32,3 +34,35 @@ def logging_config(level: str) -> dict[str, Any]:
 def configure_logging(level: str) -> None:
     """Configure this process's logging (CARDCHARTS_LOG_LEVEL: DEBUG, INFO, WARNING or ERROR)."""
     logging.config.dictConfig(logging_config(level))
+
+
+class Throttle:
+    """Log lines that a flood cannot multiply (a repeated bad message, an outage hit by every request).
+
+    At most `limit` lines per `period` seconds for one kind of event; the lines held back
+    are counted, and the count is reported on the next line let through."""
+
+    def __init__(self, logger: logging.Logger, limit: int = 5, period: float = 60.0) -> None:
+        self.logger = logger
+        self.limit = limit
+        self.period = period
+        self._window_start = -period
+        self._used = 0
+        self._held_back = 0
+        self._lock = threading.Lock()
+
+    def log(self, level: int, message: str, *args: object, exc_info: bool | BaseException = False) -> bool:
+        """Log like Logger.log unless this window's lines are spent; whether it was logged."""
+        now = time.monotonic()
+        with self._lock:
+            if now - self._window_start >= self.period:
+                self._window_start, self._used = now, 0
+            if self._used >= self.limit:
+                self._held_back += 1
+                return False
+            self._used += 1
+            held_back, self._held_back = self._held_back, 0
+        if held_back:
+            message, args = f"{message} (%d similar lines held back)", (*args, held_back)
+        self.logger.log(level, message, *args, exc_info=exc_info, stacklevel=2)  # the caller's line
+        return True

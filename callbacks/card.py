@@ -105,7 +105,7 @@ def register(app: Dash, cards: CardQueries) -> None:
             }
             history = cards.history(card_id, range_name, **filters)
             detail = cards.detail(card_id)
-            sparse = cards.sparse(card_id, range_name, currency, **filters) if detail["latest"] else None
+            sparse = cards.sparse(card_id, range_name, currency, **filters, drawn=history) if detail["latest"] else None
         except NoCard:
             return empty, status(CHOOSE, "blue", "No card")
         except params.BadInput as exc:

@@ -8,11 +8,10 @@ requests in between log one WARNING line each."""
 from __future__ import annotations
 
 import logging
-import threading
-import time
 
 import dash_mantine_components as dmc
 
+from app.logs import Throttle
 from layouts.filters import status
 
 log = logging.getLogger(__name__)
@@ -20,8 +19,7 @@ log = logging.getLogger(__name__)
 TRACEBACK_EVERY = 60.0
 DATABASE_DOWN = "The price database is unreachable, so nothing can be shown. The page retries by itself; retry shortly."
 
-_last_traceback: dict[str, float] = {}
-_lock = threading.Lock()
+_tracebacks: dict[str, Throttle] = {}  # per page
 
 
 def bad_input(page: str, exc: Exception, title: str = "Bad parameter") -> list[dmc.Alert]:
@@ -32,13 +30,8 @@ def bad_input(page: str, exc: Exception, title: str = "Bad parameter") -> list[d
 
 def database_error(page: str, exc: Exception, message: str = DATABASE_DOWN) -> list[dmc.Alert]:
     """Log a database fault (call from its `except`) and return the page's alert saying so."""
-    now = time.monotonic()
-    with _lock:
-        first = now - _last_traceback.get(page, -TRACEBACK_EVERY) >= TRACEBACK_EVERY
-        if first:
-            _last_traceback[page] = now
-    if first:
-        log.error("%s: database error", page, exc_info=exc)
-    else:
+    if page not in _tracebacks:
+        _tracebacks[page] = Throttle(log, limit=1, period=TRACEBACK_EVERY)
+    if not _tracebacks[page].log(logging.ERROR, "%s: database error", page, exc_info=exc):
         log.warning("%s: database error: %s", page, str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
     return status(message, "red", "Database unreachable")

@@ -164,12 +164,9 @@ def card_history_resolution(span: timedelta | None) -> Resolution:
 
 
 def market_index_resolution(span: timedelta | None) -> Resolution:
-    """The market index has no raw form: 30-minute buckets to 7 days, hourly to 90, daily beyond."""
-    if span is None or span > timedelta(days=90):
-        return Resolution.DAY
-    if span > timedelta(days=7):
-        return Resolution.HOUR
-    return Resolution.MIN30
+    """The market index (and the average price beside it) has no raw form: hourly up to 90 days,
+    daily beyond, the two resolutions the chained index is kept at."""
+    return Resolution.DAY if span is None or span > timedelta(days=90) else Resolution.HOUR
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,7 @@ from app.live import protocol, tokens
 from app.live.bridge import EXTENSION, RedisBridge
 from app.live.connections import Connection, ConnectionManager
 from app.live.endpoint import LiveEndpoint
-from app.live.throttle import Throttle
+from app.logs import Throttle
 from app.server import create_app
 from tests.conftest import SECRET
 from tests.helpers import add_cards, web_server

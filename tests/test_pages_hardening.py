@@ -64,7 +64,7 @@ class Site:
 @pytest.fixture(autouse=True)
 def fresh_fault_log() -> None:
     """Each test sees a database fault's first traceback (they are logged once a minute per page)."""
-    faults._last_traceback.clear()
+    faults._tracebacks.clear()
 
 
 @pytest.fixture

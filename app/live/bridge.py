@@ -23,7 +23,7 @@ from redis import Redis, RedisError
 
 from app.live import protocol
 from app.live.connections import ConnectionManager
-from app.live.throttle import Throttle
+from app.logs import Throttle
 
 log = logging.getLogger(__name__)
 

@@ -16,7 +16,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from app.live import protocol, tokens
 from app.live.bridge import EXTENSION, RedisBridge
 from app.live.connections import Connection, ConnectionManager
-from app.live.throttle import Throttle
+from app.logs import Throttle
 
 log = logging.getLogger(__name__)
 

@@ -59,7 +59,7 @@ _VARIANT_PRICES = {
 # table with fresh statistics: as a CTE, estimated at a few rows, the self-join became
 # a nested loop that ran for minutes on 1.6M prices): per variant ln(p1 / p0) against the
 # currency's previous bucket, then every sub-index a card belongs to in one grouped
-# pass. Levels are a placeholder here; `_RECHAIN` sets them.
+# pass. Each row is written with level 100; `_RECHAIN` then chains the real levels.
 _LINKS = """
     INSERT INTO market_index (resolution, currency, kind, key, bucket, relative, matched, level)
     WITH v AS (SELECT * FROM index_prices),

@@ -201,13 +201,19 @@ class CardQueries:
         language: Language | None = None,
         finish: Finish | None = None,
         marketplace_id: int | None = None,
+        drawn: dict[str, Any] | None = None,
     ) -> dict[str, Any] | None:
         """None when the range's chart in `currency` has a line (a series with two prices or more).
         Else what it has: `points` (0 or 1), the card's data end `asof`, and `wider`, the nearest
-        longer range whose chart has a line (None if none has). Each range's history is one cached read."""
+        longer range whose chart has a line (None if none has). Each range's history is one cached read;
+        `drawn`, the range's history when the caller holds it already, spares that read."""
 
         def points(name: str) -> tuple[int, str | None]:
-            history = self.history(card_id, name, condition, language, finish, marketplace_id)
+            history = (
+                drawn
+                if drawn is not None and name == range_name
+                else self.history(card_id, name, condition, language, finish, marketplace_id)
+            )
             return line_points([s for s in history["series"] if s["currency"] == currency]), history["asof"]
 
         count, asof = points(range_name)

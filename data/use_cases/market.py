@@ -17,8 +17,8 @@ from data.domain import (
     Condition,
     Finish,
     Language,
-    Resolution,
     VariantFilter,
+    market_index_resolution,
     parse_range,
 )
 from data.repositories.market import MarketRepository
@@ -28,11 +28,6 @@ from data.use_cases.jsonable import plain
 INDEX_VALUES = ("price", "low", "high", "samples", "listings", "quantity", "volume")
 MOVER_PERIODS = {"24h": timedelta(hours=24), "7d": timedelta(days=7)}
 _SUB_KEY = re.compile(r"[a-z0-9][a-z0-9_-]{0,39}")
-
-
-def index_resolution(span: timedelta | None) -> Resolution:
-    """Hourly up to 90 days, daily beyond (the chained index is kept at these two)."""
-    return Resolution.DAY if span is None or span > timedelta(days=90) else Resolution.HOUR
 
 
 def parse_sub_index(text: str) -> tuple[str, str]:
@@ -72,7 +67,7 @@ class MarketQueries:
         """The average price (not an index: every priced variant, buylists included) over a range
         ending at the newest data, at the chained index's resolution for that range."""
         span = parse_range(range_name).span
-        resolution = index_resolution(span)
+        resolution = market_index_resolution(span)
         variants = VariantFilter(None, condition, language, finish, currency)
         key = (
             "market",
@@ -105,7 +100,7 @@ class MarketQueries:
         per bucket the level (2 decimals), its change from the bucket before in percent, and the variants
         it rests on."""
         span = parse_range(range_name).span
-        resolution = index_resolution(span)
+        resolution = market_index_resolution(span)
         kind, key = parse_sub_index(sub)
 
         def compute() -> dict[str, Any]:
@@ -135,7 +130,7 @@ class MarketQueries:
 
     def overview(self, currency: str = "USD", range_name: str = "1y", sub: str = "all") -> dict[str, Any]:
         """Headline figures; the index figure is the chart's series (`range_name` and `sub`) at its resolution."""
-        resolution = index_resolution(parse_range(range_name).span)
+        resolution = market_index_resolution(parse_range(range_name).span)
         kind, key = parse_sub_index(sub)
 
         def compute() -> dict[str, Any]:
