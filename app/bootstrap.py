@@ -82,13 +82,13 @@ def bootstrap(settings: Settings, web: bool = False) -> Services:
     cache = CacheRepository(redis, ttl=timedelta(seconds=settings.cache_ttl_seconds))
     cards = CardRepository(engine)
     prices = PriceRepository(engine)
-    rollups = RollupRepository(engine)
+    rollups = RollupRepository(engine, outlier_multiple=settings.outlier_multiple)
     market = MarketRepository(engine)
     marketplaces = MarketplaceRepository(engine)
     runs = SourceRunRepository(engine)
     publisher = PricePublisher(redis)
     ingest = IngestPrices(prices, rollups, cache, publisher)
-    card_queries = CardQueries(cards, prices, marketplaces, cache)
+    card_queries = CardQueries(cards, prices, marketplaces, cache, rollups.outliers)
     recover_runs = RecoverRuns(runs, ingest)
     return Services(
         settings=settings,

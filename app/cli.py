@@ -300,7 +300,7 @@ def refresh(since: str, until: str | None) -> None:
     with runtime(_settings(), need_redis=False) as resolved:
         engine = make_engine(resolved.database_url, pool_size=1)
         try:
-            repository = RollupRepository(engine)
+            repository = RollupRepository(engine, outlier_multiple=resolved.outlier_multiple)
             repository.refresh_since(start, end)
             click.echo(f"rollups refreshed from {start.isoformat()} ({repository.mode.value} mode)")
         finally:

@@ -38,6 +38,7 @@ class Settings(BaseSettings):
     db_statement_timeout_ms: int = Field(
         default=5000, ge=0, le=3_600_000, validation_alias="CARDCHARTS_DB_STATEMENT_TIMEOUT_MS"
     )
+    outlier_multiple: float = Field(default=5.0, gt=1, le=1000, validation_alias="CARDCHARTS_OUTLIER_MULTIPLE")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         default="INFO", validation_alias="CARDCHARTS_LOG_LEVEL"
     )

@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from decimal import Decimal
 from functools import lru_cache, wraps
 from itertools import pairwise
 from typing import Any
@@ -255,6 +256,44 @@ def _band(figure: Figure, series: dict[str, Any], resolution: str | None = None)
     ]
 
 
+def _flagged(figure: Figure, series: list[dict[str, Any]], marketplaces: dict[str, dict[str, Any]]) -> None:
+    """Points holding a flagged outlier price (CardQueries.history's `flags`): a red ring over the
+    point, one legend entry, and a hover that says what was flagged and why."""
+    xs, ys, custom = [], [], []
+    for line in series:
+        currency = line["currency"]
+        for moment, price, flag in zip(line["time"], line["price"], line.get("flags") or [], strict=False):
+            if flag is None or price is None:
+                continue
+            median = Decimal(flag["median"])
+            xs.append(moment)
+            ys.append(_number(price))
+            custom.append(
+                [
+                    escape(series_label(line, marketplaces)),
+                    money(flag["price"], currency),
+                    f"{Decimal(flag['price']) / median:.1f}" if median else "?",
+                    money(flag["median"], currency),
+                    flag["hour"][:16].replace("T", " "),
+                ]
+            )
+    if xs:
+        figure["data"].append(
+            {
+                "type": "scatter",
+                "x": xs,
+                "y": ys,
+                "customdata": custom,
+                "mode": "markers",
+                "name": "Flagged outlier (kept, not in the index)",
+                "marker": {"symbol": "circle-open", "size": 14, "color": "#d62728", "line": {"width": 2}},
+                "hovertemplate": "%{customdata[0]}<br>Flagged outlier: %{customdata[1]} at %{customdata[4]} UTC is"
+                " %{customdata[2]}x the median %{customdata[3]} of the 7 days before, and the price came back."
+                "<br>Kept in the data, left out of the market index.<extra></extra>",
+            }
+        )
+
+
 SCALES = ("linear", "log")
 
 
@@ -303,6 +342,7 @@ def card_history_figure(
                 hovertemplate=f"{label}<br>%{{x}}<br>%{{customdata[0]}} %{{customdata[1]}}<extra></extra>",
             )
         )
+    _flagged(figure, history["series"], marketplaces)
     if len(history["series"]) == 1:  # one variant: its low-high band (daily lows and highs at daily resolution)
         _band(figure, history["series"][0], resolution)
     for spread in history.get("spreads", []):

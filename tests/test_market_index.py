@@ -9,7 +9,9 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import text
 
+from callbacks.figures import card_history_figure
 from data.domain import Card, Condition, Finish, Language
+from data.repositories.rollups import RollupRepository
 from tests.helpers import T0, add_marketplaces, snap
 
 DAY = timedelta(days=1)
@@ -178,3 +180,78 @@ def test_hourly_links_match_consecutive_hours(services, markets):
     ]
     # The day holds one bucket: level 100, no link.
     assert [row[3] for row in _levels(services, "DAY")] == [Decimal("100.00000000")]
+
+
+def _flags(services):
+    with services.engine.connect() as conn:
+        return [
+            tuple(row)
+            for row in conn.execute(text("SELECT card_id, bucket, price, median FROM price_outliers ORDER BY bucket"))
+        ]
+
+
+def test_a_spike_that_comes_back_is_flagged_kept_and_left_out_of_the_index(services, markets):
+    tcg = markets["tcgplayer"]
+    cards = _cards(services, 10)
+    days = [T0 + i * DAY for i in range(6)]
+    wild = cards[0]
+    for i, day in enumerate(days):
+        # One price a day per card; card 0 is mistyped as 4,321.09 on day 3 (86x its median), then back.
+        services.ingest([snap(card, tcg, "4321.09" if (card == wild and i == 3) else "50.00", day) for card in cards])
+    # Flagged once the price after it landed; the price itself is kept.
+    assert _flags(services) == [(wild, days[3], Decimal("4321.0900000000000000"), Decimal("50.0000000000000000"))]
+    with services.engine.connect() as conn:
+        kept = conn.execute(
+            text("SELECT price FROM price_snapshots WHERE card_id = :c AND time = :t"), {"c": wild, "t": days[3]}
+        ).scalar()
+    assert kept == Decimal("4321.09")
+    # The index is exactly flat: day 3 and day 4 rest on the nine other cards.
+    rows = _levels(services)
+    assert [(row[1], row[2], row[3]) for row in rows] == [(None, 0, Decimal("100.00000000"))] + [
+        (Decimal("1.000000000000"), 10, Decimal("100.00000000"))
+    ] * 2 + [(Decimal("1.000000000000"), 9, Decimal("100.00000000"))] * 2 + [
+        (Decimal("1.000000000000"), 10, Decimal("100.00000000"))
+    ]
+    # A whole rebuild judges the same.
+    services.rollups.refresh_since(days[0] - DAY)
+    assert _levels(services) == rows and len(_flags(services)) == 1
+    # The card chart draws the price where it was, marked, and says why on hover.
+    for range_name, resolution in (("7d", "MIN30"), ("30d", "HOUR"), ("1y", "DAY")):
+        history = services.card_queries.history(wild, range_name)
+        assert history["resolution"] == resolution
+        (series,) = history["series"]
+        flagged = [(t, f) for t, f in zip(series["time"], series["flags"], strict=True) if f]
+        # A daily point holds its day's hours: the mark sits on the day holding the flagged hour.
+        point = days[3].replace(hour=0) if resolution == "DAY" else days[3]
+        assert [t for t, _ in flagged] == [point.isoformat()] and flagged[0][1]["hour"] == days[3].isoformat()
+        assert flagged[0][1]["price"].startswith("4321.09") and flagged[0][1]["median"].startswith("50.00")
+        figure = card_history_figure(history, services.card_queries.marketplace_names())
+        (marks,) = [trace for trace in figure["data"] if trace["name"].startswith("Flagged outlier")]
+        assert marks["x"] == [point.isoformat()] and marks["y"] == [4321.09]
+        assert marks["customdata"][0][1:4] == ["4321.09 USD", "86.4", "50.00 USD"]
+        assert "left out of the market index" in marks["hovertemplate"]
+
+
+def test_a_jump_that_holds_is_not_flagged_and_moves_the_index(services, markets):
+    tcg = markets["tcgplayer"]
+    cards = _cards(services, 2)
+    days = [T0 + i * DAY for i in range(7)]
+    for i, day in enumerate(days):
+        # Card 0 is banned out of a format... no: it is reprinted into demand, 10x, and stays there.
+        services.ingest([snap(cards[0], tcg, "10.00" if i < 4 else "100.00", day), snap(cards[1], tcg, "10.00", day)])
+    assert _flags(services) == []
+    assert [row[3] for row in _levels(services)][-1] == Decimal(f"{100 * math.sqrt(10):.8f}")
+
+
+def test_the_newest_price_of_a_jump_waits_for_the_next_and_a_lower_multiple_flags_more(services, markets):
+    tcg = markets["tcgplayer"]
+    (card,) = _cards(services, 1)
+    days = [T0 + i * DAY for i in range(5)]
+    for day, price in zip(days, ["10.00", "10.00", "10.00", "40.00"], strict=False):
+        services.ingest([snap(card, tcg, price, day)])
+    assert _flags(services) == []  # 4x is under the default multiple of 5, and nothing came back yet
+    services.ingest([snap(card, tcg, "10.00", days[4])])
+    assert _flags(services) == []  # back, but 4x is no outlier at 5x
+    strict = RollupRepository(services.engine, outlier_multiple=3)
+    strict.refresh_since(days[0])
+    assert _flags(services) == [(card, days[3], Decimal("40.0000000000000000"), Decimal("10.0000000000000000"))]

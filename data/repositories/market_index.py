@@ -23,7 +23,8 @@ pass per refresh for every sub-index. A refresh from bucket t recomputes the lin
 from t and re-chains every later level from the stored level before t (a running
 sum of ln(relative)), so a late price in an old bucket changes every later level.
 
-Flagged outliers (to come) need only a filter in `_VARIANT_PRICES`.
+Flagged outliers (`price_outliers`) are left out of every link: a flagged hour is not a
+price of its variant, so the variant is unmatched in the links on either side of it.
 """
 
 from __future__ import annotations
@@ -39,19 +40,27 @@ INDEX_RESOLUTIONS = (Resolution.HOUR, Resolution.DAY)
 KINDS = ("all", "format", "rarity", "set")
 LEGAL = ("legal", "restricted")
 
-# Each variant's mean price per bucket, retail marketplaces only. Hourly rows are read
-# as stored; a day is the exact mean of its hourly sums and counts.
+# Each variant's mean price per bucket, retail marketplaces only, flagged outliers left out
+# (data/repositories/outliers.py). Hourly rows are read as stored; a day is the exact mean
+# of its unflagged hourly sums and counts.
+_UNFLAGGED = """
+        AND NOT EXISTS (
+            SELECT 1 FROM price_outliers o
+            WHERE o.card_id = h.card_id AND o.bucket = h.bucket AND o.marketplace_id = h.marketplace_id
+              AND o.condition = h.condition AND o.finish = h.finish AND o.language = h.language
+              AND o.currency = h.currency)"""
 _VARIANT_PRICES = {
     Resolution.HOUR: """
         SELECT h.bucket, h.card_id, h.marketplace_id, h.condition, h.finish, h.language, h.currency,
                h.sum_price / h.samples AS price
         FROM card_prices_hourly h JOIN marketplaces m ON m.id = h.marketplace_id
-        WHERE m.kind = 'retail' AND h.samples > 0 AND h.bucket >= :lower {upper}""",
+        WHERE m.kind = 'retail' AND h.samples > 0 AND h.bucket >= :lower {upper}"""
+    + _UNFLAGGED,
     Resolution.DAY: f"""
         SELECT date_bin('1 day', h.bucket, {BUCKET_ORIGIN}) AS bucket, h.card_id, h.marketplace_id, h.condition,
                h.finish, h.language, h.currency, SUM(h.sum_price) / SUM(h.samples) AS price
         FROM card_prices_hourly h JOIN marketplaces m ON m.id = h.marketplace_id
-        WHERE m.kind = 'retail' AND h.samples > 0 AND h.bucket >= :lower {{upper}}
+        WHERE m.kind = 'retail' AND h.samples > 0 AND h.bucket >= :lower {{upper}} {_UNFLAGGED}
         GROUP BY 1, 2, 3, 4, 5, 6, 7""",
 }
 
@@ -147,13 +156,16 @@ class MarketIndexRepository:
         upper = None
         if end is not None:
             # The first stored bucket after the window links to a bucket inside it, which may be new.
-            upper = conn.execute(
-                text(
-                    "SELECT max(next) + :width FROM (SELECT min(bucket) AS next FROM market_index"
-                    " WHERE resolution = :resolution AND kind = 'all' AND bucket > :end GROUP BY currency) n"
-                ),
-                {"resolution": resolution.name, "end": end, "width": width},
-            ).scalar() or end + width
+            upper = (
+                conn.execute(
+                    text(
+                        "SELECT max(next) + :width FROM (SELECT min(bucket) AS next FROM market_index"
+                        " WHERE resolution = :resolution AND kind = 'all' AND bucket > :end GROUP BY currency) n"
+                    ),
+                    {"resolution": resolution.name, "end": end, "width": width},
+                ).scalar()
+                or end + width
+            )
         # Each currency's previous bucket before the window: its prices are read too.
         lower = (
             conn.execute(

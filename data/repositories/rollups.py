@@ -20,6 +20,7 @@ from sqlalchemy import Connection, Engine, text
 
 from data.db import CUSTOM_PLANS, StorageMode, storage_mode
 from data.repositories.market_index import MarketIndexRepository
+from data.repositories.outliers import DEFAULT_MULTIPLE, OutlierRepository
 from data.repositories.prices import BUCKET_ORIGIN
 
 ORIGIN = datetime(2000, 1, 3, tzinfo=UTC)
@@ -177,10 +178,12 @@ def _recompute_sql(rollup: Rollup, bounded: bool, by_card: bool) -> tuple[str, s
 
 
 class RollupRepository:
-    def __init__(self, engine: Engine, keep_index: bool = True) -> None:
+    def __init__(self, engine: Engine, keep_index: bool = True, outlier_multiple: float = DEFAULT_MULTIPLE) -> None:
         self.engine = engine
         self.index = MarketIndexRepository(engine)
-        self.keep_index = keep_index  # False only to measure a settle without it (bench/dashboard.py)
+        self.outliers = OutlierRepository(engine, outlier_multiple)
+        # False only to measure a settle without the index and its outlier flags (bench/dashboard.py).
+        self.keep_index = keep_index
 
     @cached_property
     def mode(self) -> StorageMode:
@@ -201,7 +204,7 @@ class RollupRepository:
         )
         if times:
             if self.keep_index:
-                self.index.refresh(min(times), max(times))
+                self._refresh_index(min(times), max(times), ids)
             self.refresh_latest(ids)
 
     def refresh_since(self, since: datetime, until: datetime | None = None) -> None:
@@ -218,8 +221,15 @@ class RollupRepository:
             ]
         )
         if self.keep_index:
-            self.index.refresh(since, until)
+            self._refresh_index(since, until, None)
         self.refresh_latest(None)
+
+    def _refresh_index(self, since: datetime, until: datetime | None, card_ids: list[int] | None) -> None:
+        """Re-judge the outlier flags new prices can change, then re-link the index from the
+        earliest of the new prices and any flag that changed (a spike is confirmed, and left
+        out, only when the price after it lands)."""
+        changed = self.outliers.judge(since, card_ids)
+        self.index.refresh(since if changed is None else min(since, changed), until)
 
     def refresh_latest(self, card_ids: list[int] | None) -> None:
         """Rebuild the newest price per variant (of these cards, or of all), the format

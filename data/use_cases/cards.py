@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 import unicodedata
 from dataclasses import asdict
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -15,12 +16,14 @@ from data.domain import (
     Finish,
     Language,
     NotFound,
+    Resolution,
     VariantFilter,
     card_history_resolution,
     parse_range,
 )
 from data.repositories.cards import CardRepository
 from data.repositories.marketplaces import MarketplaceRepository
+from data.repositories.outliers import OutlierRepository
 from data.repositories.prices import PriceRepository
 from data.use_cases.jsonable import group_series, plain
 
@@ -60,6 +63,36 @@ def _with_relations(latest: list[dict[str, Any]]) -> list[dict[str, Any]]:
             }
         )
     return rows
+
+
+def mark_outliers(series: list[dict[str, Any]], flags: list[dict[str, Any]], resolution: Resolution) -> None:
+    """Give each series a `flags` column beside `time`: None, or the flagged hourly price inside that
+    point ({"hour", "price", "median"}). A point of a bucket holds the flagged hours in its bucket; a
+    raw or 30-minute point is flagged when its hour is."""
+    hour = timedelta(hours=1)
+    by_variant: dict[tuple, list[dict[str, Any]]] = {}
+    for flag in flags:
+        by_variant.setdefault(tuple(str(flag[key]) for key in VARIANT_KEYS), []).append(flag)
+    width = resolution.value if resolution.value is not None and resolution.value >= hour else None
+    for line in series:
+        mine = by_variant.get(tuple(str(line[key]) for key in VARIANT_KEYS), [])
+        marks: list[dict[str, Any] | None] = []
+        for moment in line["time"]:
+            point = datetime.fromisoformat(moment)
+            found = next(
+                (
+                    flag
+                    for flag in mine
+                    if (point <= flag["time"] < point + width if width else flag["time"] <= point < flag["time"] + hour)
+                ),
+                None,
+            )
+            marks.append(
+                None
+                if found is None
+                else {"hour": plain(found["time"]), "price": plain(found["price"]), "median": plain(found["median"])}
+            )
+        line["flags"] = marks
 
 
 def line_points(series: list[dict[str, Any]]) -> int:
@@ -119,11 +152,13 @@ class CardQueries:
         prices: PriceRepository,
         marketplaces: MarketplaceRepository,
         cache: CacheRepository,
+        outliers: OutlierRepository,
     ) -> None:
         self.cards = cards
         self.prices = prices
         self.marketplaces = marketplaces
         self.cache = cache
+        self.outliers = outliers
         self._marketplaces: tuple[float, dict[str, dict[str, Any]]] | None = None
 
     def exists(self, card_id: int) -> bool:
@@ -156,7 +191,8 @@ class CardQueries:
         finish: Finish | None = None,
         marketplace_id: int | None = None,
     ) -> dict[str, Any]:
-        """One series per variant over the range, read at the resolution the range needs.
+        """One series per variant over the range, read at the resolution the range needs, with
+        each point's flagged outlier price, if any (`mark_outliers`).
 
         The range ends at the card's newest data (`asof`), so an old import still charts."""
         span = parse_range(range_name).span
@@ -180,6 +216,10 @@ class CardQueries:
             start = asof - span if asof is not None and span is not None else None
             rows = self.prices.history(card_id, start, asof, resolution, variants) if asof else []
             series = group_series(rows, VARIANT_KEYS, POINT_VALUES)
+            if series:
+                # Flags of the hours the range's first point may cover too.
+                first = start - timedelta(days=1) if start is not None else None
+                mark_outliers(series, self.outliers.for_card(card_id, first, asof), resolution)
             return {
                 "card_id": card_id,
                 "range": range_name,

@@ -1,0 +1,116 @@
+"""Flagged outlier prices, kept in `price_outliers`: never deleted from the data, left out of the index.
+
+The rule, per variant (card, marketplace, condition, finish, language, currency) and
+hourly bucket of `card_prices_hourly`: its mean price p is flagged when
+  - the variant has at least MIN_BEFORE prices in the WINDOW (7 days) before it, and
+    p is more than `multiple` times their median m, or less than m / `multiple`;
+  - and the price comes back: one of the variant's next RETURN_POINTS prices, within
+    WINDOW of p, lies between m / `multiple` and m * `multiple`.
+A move that stays (a ban, a reprint, a buyout that holds) is never flagged: it does not
+come back. The newest price of a jump cannot be judged until a later price arrives, so
+a spike is flagged when the price after it lands, and the index is refreshed from it.
+
+The median is the lower median (`percentile_disc`), an observed price; one or two wild
+prices among the window's cannot move it. `multiple` is CARDCHARTS_OUTLIER_MULTIPLE
+(default 5: real daily moves of 5x that reverse within three prices are rare; typos of
+10x-100x are not).
+
+`judge` re-decides the prices whose verdict new data can change: those from WINDOW
+before the new data on (a later price can confirm a spike up to WINDOW back), reading
+WINDOW more before them for their medians. It returns the earliest bucket whose flag
+appeared or went, from which the index must be re-linked.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Engine, text
+
+DEFAULT_MULTIPLE = 5.0
+WINDOW = timedelta(days=7)
+MIN_BEFORE = 3
+RETURN_POINTS = 3
+VARIANT = ("card_id", "marketplace_id", "condition", "finish", "language", "currency")
+
+_SAME_VARIANT = " AND ".join(f"o.{column} = j.{column}" for column in VARIANT)
+_BACK = " OR ".join(
+    f"(n{i} IS NOT NULL AND t{i} <= bucket + :window AND n{i} <= :k * median AND n{i} * :k >= median)"
+    for i in range(1, RETURN_POINTS + 1)
+)
+_JUDGE = f"""
+    CREATE TEMPORARY TABLE judged ON COMMIT DROP AS
+    WITH points AS (
+        SELECT {", ".join(VARIANT)}, bucket, sum_price / samples AS price
+        FROM card_prices_hourly
+        WHERE samples > 0 AND sum_price > 0 AND bucket >= :read_from {{cards}}
+    ),
+    framed AS (
+        SELECT *,
+               array_agg(price) OVER (w RANGE BETWEEN :window PRECEDING AND '1 microsecond' PRECEDING) AS before,
+               {
+    ", ".join(f"lead(price, {i}) OVER w AS n{i}, lead(bucket, {i}) OVER w AS t{i}" for i in range(1, RETURN_POINTS + 1))
+}
+        FROM points
+        WINDOW w AS (PARTITION BY {", ".join(VARIANT)} ORDER BY bucket)
+    ),
+    medians AS (
+        SELECT *, CASE WHEN cardinality(before) >= {MIN_BEFORE} THEN
+                      (SELECT percentile_disc(0.5) WITHIN GROUP (ORDER BY x) FROM unnest(before) AS x) END AS median
+        FROM framed
+        WHERE bucket >= :write_from
+    )
+    SELECT {", ".join(VARIANT)}, bucket, price, median
+    FROM medians
+    WHERE median IS NOT NULL AND (price > :k * median OR price * :k < median) AND ({_BACK})"""
+_UNFLAG = f"""
+    DELETE FROM price_outliers o
+    WHERE o.bucket >= :write_from {{cards}}
+      AND NOT EXISTS (SELECT 1 FROM judged j WHERE j.bucket = o.bucket AND {_SAME_VARIANT})
+    RETURNING o.bucket"""
+_FLAG = f"""
+    INSERT INTO price_outliers ({", ".join(VARIANT)}, bucket, price, median)
+    SELECT {", ".join(VARIANT)}, bucket, price, median FROM judged
+    ON CONFLICT ({", ".join(VARIANT)}, bucket) DO UPDATE SET price = EXCLUDED.price, median = EXCLUDED.median
+    RETURNING bucket, xmax = 0 AS new"""
+
+
+class OutlierRepository:
+    def __init__(self, engine: Engine, multiple: float = DEFAULT_MULTIPLE) -> None:
+        if not multiple > 1:
+            raise ValueError("the outlier multiple must be greater than 1")
+        self.engine = engine
+        self.multiple = multiple
+
+    def judge(self, since: datetime, card_ids: list[int] | None) -> datetime | None:
+        """Re-decide the flags that prices from `since` on can change (of these cards, or of all);
+        the earliest bucket whose flag changed, or None."""
+        params = {
+            "read_from": since - 2 * WINDOW,
+            "write_from": since - WINDOW,
+            "window": WINDOW,
+            "k": self.multiple,
+            "card_ids": card_ids,
+        }
+        cards = "" if card_ids is None else "AND {column} = ANY(:card_ids)"
+        with self.engine.begin() as conn:
+            conn.execute(text("SELECT pg_advisory_xact_lock(hashtext('price_outliers'))"))
+            conn.execute(text("SET LOCAL work_mem = '64MB'"))
+            conn.execute(text(_JUDGE.format(cards=cards.format(column="card_id"))), params)
+            changed = list(conn.execute(text(_UNFLAG.format(cards=cards.format(column="o.card_id"))), params).scalars())
+            changed += [bucket for bucket, new in conn.execute(text(_FLAG), params) if new]
+        return min(changed, default=None)
+
+    def for_card(self, card_id: int, start: datetime | None, end: datetime | None) -> list[dict[str, Any]]:
+        """The card's flagged prices in [start, end) (None: unbounded), oldest first."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                text(
+                    f"SELECT {', '.join(VARIANT[1:])}, bucket AS time, price, median FROM price_outliers"
+                    " WHERE card_id = :card_id AND (CAST(:start AS timestamptz) IS NULL OR bucket >= :start)"
+                    " AND (CAST(:end AS timestamptz) IS NULL OR bucket < :end) ORDER BY bucket"
+                ),
+                {"card_id": card_id, "start": start, "end": end},
+            ).mappings()
+            return [dict(row) for row in rows]
