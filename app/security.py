@@ -1,6 +1,6 @@
 """What every request and response passes through, applied once where the app is built.
 
-Response headers (a Content-Security-Policy, nosniff, a referrer policy) on every response,
+Response headers (a Content-Security-Policy, nosniff, a referrer policy, a Cache-Control) on every response,
 a cap on request bodies, only asset files from the assets folder, and a 400 with a short
 message for a callback request Dash could not dispatch, instead of a 500 and a traceback.
 """
@@ -12,6 +12,7 @@ import hashlib
 import re
 
 import dash
+from dash.fingerprint import check_fingerprint
 from flask import Response, abort, jsonify, request
 from werkzeug.exceptions import BadRequest, HTTPException, RequestEntityTooLarge
 
@@ -52,7 +53,8 @@ def content_security_policy(script_hashes: list[str], host: str | None, frame_an
         "default-src": "'self'",
         "script-src": " ".join(["'self'", *script_hashes]),
         "style-src": "'self' 'unsafe-inline'",
-        "img-src": " ".join(["'self'", "data:", *(f"https://{image_host}" for image_host in IMAGE_HOSTS)]),
+        # blob: the chart's camera button draws its SVG through a blob: URL (made by the page itself).
+        "img-src": " ".join(["'self'", "data:", "blob:", *(f"https://{image_host}" for image_host in IMAGE_HOSTS)]),
         "connect-src": "'self'" + websockets,
         "object-src": "'none'",
         "base-uri": "'self'",
@@ -65,6 +67,23 @@ def content_security_policy(script_hashes: list[str], host: str | None, frame_an
 def frame_ancestors(path: str) -> str:
     """Who may frame the response at `path`: only our own pages (embeds will name their allowed origins)."""
     return "'self'"
+
+
+# A file whose URL names its version (Dash's component suites `name.v4_4_1m1712345.js`, assets `?m=mtime`)
+# never changes under that URL: browsers keep it for a year without asking again.
+IMMUTABLE = "public, max-age=31536000, immutable"
+# Anything else is asked for again each time (HTML, callbacks, layout) or revalidated by its ETag.
+REVALIDATE = "no-cache"
+_MTIME = re.compile(r"\d+(\.\d+)?")  # Dash's asset fingerprint: the file's modification time
+
+
+def cache_control(path: str, args: dict[str, str], assets_prefix: str) -> str:
+    """How long browsers may keep the response at `path` (with query `args`)."""
+    if "/_dash-component-suites/" in path and check_fingerprint(path)[1]:
+        return IMMUTABLE
+    if path.startswith(assets_prefix) and _MTIME.fullmatch(args.get("m", "")):
+        return IMMUTABLE
+    return REVALIDATE
 
 
 def script_hash(script: str) -> str:
@@ -124,6 +143,10 @@ def harden(app: Dash) -> None:
         response.headers["Content-Security-Policy"] = policy
         response.headers["X-Content-Type-Options"] = "nosniff"
         response.headers["Referrer-Policy"] = "strict-origin-when-cross-origin"
+        if response.status_code in (200, 304):
+            response.headers["Cache-Control"] = cache_control(request.path, request.args, assets_prefix)
+        else:
+            response.headers["Cache-Control"] = "no-store"
         return response
 
     @server.errorhandler(dash.exceptions.DependencyException)

@@ -8,16 +8,19 @@ import dash
 from flask import Flask
 
 import assets
-from app import health
+from app import health, not_found
 from app.bootstrap import Services
+from app.compression import compress
 from app.live.bridge import RedisBridge
 from app.live.connections import ConnectionManager
 from app.live.endpoint import LiveEndpoint
 from app.security import Dash, harden
 from callbacks import card as card_callbacks
+from callbacks import chart_controls
 from callbacks import compare as compare_callbacks
 from callbacks import live as live_callbacks
 from callbacks import market as market_callbacks
+from callbacks import shell as shell_callbacks
 from callbacks import sources as sources_callbacks
 from callbacks import theme as theme_callbacks
 from layouts import card as card_layout
@@ -29,8 +32,11 @@ from layouts.shell import shell
 ASSETS = Path(assets.__file__).resolve().parent  # a package, so that wheels carry it
 
 
-def create_app(services: Services) -> dash.Dash:
-    """A Dash app on its own Flask server, every asset served locally (no CDN), hardened (app/security.py)."""
+def create_app(services: Services, compressed: bool = True) -> dash.Dash:
+    """A Dash app on its own Flask server, every asset served locally (no CDN), hardened (app/security.py).
+
+    `compressed`: compress responses and serve the partial plotly.js bundle (app/compression.py);
+    bench/pages.py turns it off to measure the difference."""
     server = Flask(__name__)
     server.config["SECRET_KEY"] = services.settings.secret_key
     app = Dash(
@@ -44,17 +50,48 @@ def create_app(services: Services) -> dash.Dash:
         update_title=None,
         suppress_callback_exceptions=True,
     )
-    dash.register_page("market", path="/", name="Market", title="Market · CardCharts", layout=market_layout.layout)
-    dash.register_page("card", path="/card", name="Card", title="Card · CardCharts", layout=card_layout.layout)
     dash.register_page(
-        "compare", path="/compare", name="Compare", title="Compare · CardCharts", layout=compare_layout.layout
+        "market",
+        path="/",
+        name="Market",
+        title="Market · CardCharts",
+        description="Magic: The Gathering card prices: the market index, top movers and value by format.",
+        layout=market_layout.layout,
+    )
+    card_page = card_layout.PageMeta(card_callbacks.page_summary(services.card_queries))  # title and tags of ?id=
+    dash.register_page(
+        "card",
+        path="/card",
+        name="Card",
+        title=card_page.title,
+        description=card_page.description,
+        layout=card_layout.layout,
+    )
+    card_page.install(app)
+    dash.register_page(
+        "compare",
+        path="/compare",
+        name="Compare",
+        title="Compare · CardCharts",
+        description="Up to eight Magic: The Gathering printings' prices on one chart.",
+        layout=compare_layout.layout,
     )
     dash.register_page(
-        "sources", path="/sources", name="Sources", title="Sources · CardCharts", layout=sources_layout.layout
+        "sources",
+        path="/sources",
+        name="Sources",
+        title="Sources · CardCharts",
+        description="Where CardCharts' prices come from: each source's newest run, its rows, errors and freshness.",
+        layout=sources_layout.layout,
     )
+    not_found.register(app)
     app.layout = shell()
     harden(app)
+    if compressed:
+        compress(app)
     theme_callbacks.register(app)
+    shell_callbacks.register(app)
+    chart_controls.name_exports(app)
     live_callbacks.register(app)
     market_callbacks.register(app, services.market_queries, services.source_queries)
     sources_callbacks.register(app, services.source_queries)

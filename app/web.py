@@ -14,12 +14,15 @@ from app.settings import Settings, load_settings
 GUNICORN = [sys.executable, "-m", "gunicorn", "-c", "python:app.gunicorn_conf", "app.web:create_server()"]
 
 
-def create_server(settings: Settings | None = None) -> Flask:
-    """WSGI factory (`gunicorn 'app.web:create_server()'`): one set of services per worker."""
+def create_server(settings: Settings | None = None, compressed: bool = True) -> Flask:
+    """WSGI factory (`gunicorn 'app.web:create_server()'`): one set of services per worker.
+
+    `compressed`: compress responses and serve the partial plotly.js bundle (app/compression.py);
+    bench/pages.py turns it off (`create_server(compressed=False)`) to measure the difference."""
     from app.bootstrap import bootstrap
     from app.server import create_app
 
-    return create_app(bootstrap(settings or load_settings(), web=True)).server
+    return create_app(bootstrap(settings or load_settings(), web=True), compressed).server
 
 
 def serve(settings: Settings, host: str, port: int) -> int:

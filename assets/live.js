@@ -1,10 +1,15 @@
 // Live prices: one WebSocket per tab (the design's /ws protocol). Pages name the
 // channels they want in a `live-channels` store; every update lands in the shell's
 // `live-message` store, from which each page's callbacks refresh or append points.
+// The header's badge says what is true: "live" (the socket is open and follows this page's
+// channels), "connecting" (opening, before any failure), "offline" (it failed or dropped and
+// is retrying) and "idle" (the page follows nothing, whatever the socket does).
 (function () {
     const FIRST_RETRY_MS = 500;
     const LAST_RETRY_MS = 30000;
     const PING_MS = 25000;
+    // The badge's colour per state (as layouts/shell.py LIVE_COLORS).
+    const COLORS = {live: 'green', connecting: 'yellow', offline: 'red', idle: 'gray'};
 
     const live = {
         socket: null,
@@ -13,6 +18,8 @@
         opened: false, // a socket has been open before: a new one may have missed updates
         seq: 0,
         pinger: null,
+        failed: false, // the last socket failed or dropped; none has opened since
+        shown: 'idle', // what the badge says (the shell's first state)
 
         want(channels) {
             const next = new Map(channels.map((c) => [c.channel + ':' + (c.card_id ?? ''), c]));
@@ -24,6 +31,7 @@
             }
             this.wanted = next;
             this.connect();
+            this.showState();
         },
 
         connect() {
@@ -31,9 +39,10 @@
             const scheme = window.location.protocol === 'https:' ? 'wss://' : 'ws://';
             const socket = new WebSocket(scheme + window.location.host + '/ws');
             this.socket = socket;
+            this.showState();
             socket.onopen = () => {
                 this.attempt = 0;
-                this.status(true);
+                this.showState();
                 for (const fields of this.wanted.values()) this.send({action: 'subscribe', ...fields});
                 if (this.opened) this.resync();
                 this.opened = true;
@@ -55,7 +64,8 @@
             socket.onclose = () => {
                 clearInterval(this.pinger);
                 this.socket = null;
-                this.status(false);
+                this.failed = true;
+                this.showState();
                 // Exponential backoff with jitter: a restarted server is not stormed by every tab at once.
                 const delay = Math.min(LAST_RETRY_MS, FIRST_RETRY_MS * 2 ** this.attempt) * (0.5 + Math.random());
                 this.attempt += 1;
@@ -84,11 +94,19 @@
             }
         },
 
-        status(up) {
-            window.dash_clientside.set_props('live-status', {
-                children: up ? 'live' : 'offline',
-                color: up ? 'green' : 'gray',
-            });
+        state() {
+            if (this.wanted.size === 0) return 'idle';
+            if (this.socket && this.socket.readyState === WebSocket.OPEN) return 'live';
+            // After a failure the badge stays offline through each retry, until one opens.
+            return this.failed ? 'offline' : 'connecting';
+        },
+
+        showState() {
+            const state = this.state();
+            if (state === 'live') this.failed = false;
+            if (state === this.shown) return;
+            this.shown = state;
+            window.dash_clientside.set_props('live-status', {children: state, color: COLORS[state]});
         },
     };
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from dash import Dash, Input, Output, State, no_update
+from dash import ClientsideFunction, Dash, Input, Output, State, no_update
 
 from callbacks import params
 from callbacks.figures import SCALES
@@ -43,3 +43,26 @@ def follow_range_hint(app: Dash, range_id: str) -> None:
             return params.choice("range", wanted, RANGES)
         except params.BadInput:
             return no_update
+
+
+def name_exports(app: Dash) -> None:
+    """Each chart's camera export is named after what it shows (assets/export.js), in the browser."""
+    app.clientside_callback(
+        ClientsideFunction("charts", "cardExportName"),
+        Output("card-history-graph", "config"),
+        Input("card-header", "children"),
+        Input("card-range", "value"),
+        State("card-history-graph", "config"),
+    )
+    for graph, prefix, values in (
+        ("market-index-graph", "market-index", ("market-index", "market-range")),
+        ("market-volume-graph", "value-by-format", ("market-currency",)),
+        ("compare-graph", "compare", ("compare-range",)),
+    ):
+        app.clientside_callback(
+            f"(_id, ...values) => window.dash_clientside.charts.exportName({prefix!r}, values.pop(), ...values)",
+            Output(graph, "config"),
+            Input(graph, "id"),  # fires once the chart is on the page
+            *[Input(value, "value") for value in values],
+            State(graph, "config"),
+        )

@@ -56,8 +56,8 @@ def register(app: Dash, cards: CardQueries, compare: CompareQueries) -> None:
                 for card_id in wanted[:MAX_PRINTINGS]:
                     try:
                         known[str(card_id)] = {"value": str(card_id), "label": label(cards.detail(card_id)["card"])}
-                    except NotFound:
-                        known.pop(str(card_id), None)
+                    except NotFound:  # kept, so that the draw callback names it, rather than dropped unsaid
+                        known[str(card_id)] = {"value": str(card_id), "label": f"unknown card {card_id}"}
             except SQLAlchemyError as exc:
                 database_error("compare page", exc)
                 for card_id in wanted[:MAX_PRINTINGS]:

@@ -119,7 +119,9 @@ def _figure(scheme: str, y_title: str, **layout: Any) -> Figure:
         "yaxis": {"title": {"text": y_title}, "rangemode": "tozero"},
         "xaxis": {"type": "date"},
         "legend": {"orientation": "h", "y": -0.18},
-        "paper_bgcolor": "rgba(0,0,0,0)",
+        # The page's own background (Mantine's body colour), not transparent: the same on the page,
+        # and an exported PNG is opaque and readable in both schemes.
+        "paper_bgcolor": "#242424" if scheme == "dark" else "#ffffff",
         "transition": {"duration": 0},
         "uirevision": "keep-zoom",
     }
@@ -288,7 +290,7 @@ def _flagged(figure: Figure, series: list[dict[str, Any]], marketplaces: dict[st
                 "name": "Flagged outlier (kept, not in the index)",
                 "marker": {"symbol": "circle-open", "size": 14, "color": "#d62728", "line": {"width": 2}},
                 "hovertemplate": "%{customdata[0]}<br>Flagged outlier: %{customdata[1]} at %{customdata[4]} UTC is"
-                " %{customdata[2]}x the median %{customdata[3]} of the 7 days before, and the price came back."
+                " %{customdata[2]}x the median %{customdata[3]} of the 4 days before, and the price came back."
                 "<br>Kept in the data, left out of the market index.<extra></extra>",
             }
         )
@@ -406,7 +408,8 @@ def compare_figure(
     if not compared["series"]:
         return _empty(figure)
     for series in compared["series"]:
-        label = escape(f"{series['printing']} · {series_label(series, marketplaces)}")
+        # Two lines (printing, then variant): a legend entry is never wrapped, and one line is wider than a phone.
+        label = f"{escape(series['printing'])}<br>{escape(series_label(series, marketplaces))}"
         times, values, prices = with_gaps(
             series["time"], series["value"], series["price"], resolution=series.get("resolution")
         )

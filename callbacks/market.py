@@ -13,7 +13,17 @@ from data.domain import RANGES, Condition, Finish, Language
 from data.use_cases.market import MOVER_PERIODS, MarketQueries, parse_sub_index
 from data.use_cases.sources import SourceQueries
 from layouts.filters import CURRENCIES, status
-from layouts.market import EMPTY_HELP, FORMATS, overview_figures, sources_figure, sub_index_options, sub_label
+from layouts.formats import format_name
+from layouts.market import (
+    EMPTY_HELP,
+    FORMATS,
+    collecting_notice,
+    mover_row,
+    overview_figures,
+    sources_figure,
+    sub_index_options,
+    sub_label,
+)
 
 URL_PARAMS = {
     "range": ("market-range", "value"),
@@ -51,8 +61,9 @@ def register(app: Dash, market: MarketQueries, sources: SourceQueries) -> None:
         Input("market-average", "value"),
         Input("color-scheme", "data"),
         Input("market-refresh", "data"),
+        Input("market-collect-tick", "n_intervals"),
     )
-    def update_market(range_name, currency, condition, finish, language, sub, show_average, scheme, _refresh):
+    def update_market(range_name, currency, condition, finish, language, sub, show_average, scheme, _refresh, _tick):
         scheme = params.scheme(scheme)
         try:
             currency = params.choice("currency", currency, MARKET_CURRENCIES)
@@ -70,6 +81,7 @@ def register(app: Dash, market: MarketQueries, sources: SourceQueries) -> None:
                 )
             overview = market.overview(currency, range_name, sub)
             runs = sources.status()
+            collecting = sources.collecting()
         except params.BadInput as exc:
             return market_index_figure(NO_INDEX, None, scheme), [], bad_input("market page", exc, "Bad filter")
         except SQLAlchemyError as exc:
@@ -80,7 +92,18 @@ def register(app: Dash, market: MarketQueries, sources: SourceQueries) -> None:
         elif average is not None and not average["time"]:
             message = "No prices match these filters in this range (average price)."
         figures = [*overview_figures(overview), sources_figure(runs)]
-        return market_index_figure(chained, average, scheme), figures, status(message)
+        notices = status(message)
+        if collecting:  # a run in progress says so, rather than the empty state or beside the chart
+            notices = [collecting_notice(collecting)] + ([] if message is EMPTY_HELP else notices)
+        return market_index_figure(chained, average, scheme), figures, notices
+
+    # While a run collects (its notice is shown), the page looks again every few seconds for its rows so far.
+    app.clientside_callback(
+        "(children) => !JSON.stringify(children || []).includes('\"market-collecting\"')",
+        Output("market-collect-tick", "disabled"),
+        Input("market-status", "children"),
+        prevent_initial_call=True,
+    )
 
     @app.callback(
         Output("market-index", "data"),
@@ -125,11 +148,21 @@ def register(app: Dash, market: MarketQueries, sources: SourceQueries) -> None:
             return [], [], volume_by_format_figure([], "USD", scheme), bad_input("market movers", exc, "Bad filter")
         except SQLAlchemyError as exc:
             return [], [], volume_by_format_figure([], "USD", scheme), database_error("market movers", exc)
-        rows = [
-            [{**row, "set": f"{row['set_code'].upper()} #{row['collector_number']}"} for row in moves[side]]
-            for side in ("gainers", "losers")
-        ]
-        return rows[0], rows[1], volume_by_format_figure(volume, currency, scheme), []
+        rows = [[mover_row(row, currency) for row in moves[side]] for side in ("gainers", "losers")]
+        named = [{**row, "format": format_name(row["format"])} for row in volume]
+        return rows[0], rows[1], volume_by_format_figure(named, currency, scheme), []
+
+    # A click anywhere on a mover's row opens its card (row ids start with the card id).
+    for grid in ("movers-gainers", "movers-losers"):
+        app.clientside_callback(
+            """(cell) => {
+                const card = cell && /^([0-9]+):/.exec(String(cell.rowId));
+                return card ? '/card?id=' + card[1] : window.dash_clientside.no_update;
+            }""",
+            Output("url", "href", allow_duplicate=True),
+            Input(grid, "cellClicked"),
+            prevent_initial_call=True,
+        )
 
     app.clientside_callback(
         ClientsideFunction("live", "marketRefresh"),

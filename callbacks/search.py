@@ -15,8 +15,10 @@ UNREACHABLE = {"value": "unreachable", "label": "The database is unreachable; re
 
 
 def label(card: dict[str, Any]) -> str:
-    """'Consider — MID #44'. Text for a component (React escapes it), never for a chart."""
-    return f"{card['name']} — {card['set_code'].upper()} #{card['collector_number']}"
+    """'Consider — MID #44 · en': name, set, number and language (each language is a printing of its
+    own; one not known yet is left out). Text for a component (React escapes it), never for a chart."""
+    printing = f"{card['name']} — {card['set_code'].upper()} #{card['collector_number']}"
+    return f"{printing} · {card['lang']}" if card.get("lang") else printing
 
 
 def search_options(cards: CardQueries, text: Any, page: str) -> list[dict[str, Any]] | None:

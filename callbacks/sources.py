@@ -8,7 +8,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from callbacks.faults import database_error
 from data.use_cases.sources import SourceQueries
 from layouts.filters import status
-from layouts.sources import grid_row
+from layouts.sources import NEVER_RAN, grid_row
 
 
 def register(app: Dash, sources: SourceQueries) -> None:
@@ -24,8 +24,7 @@ def register(app: Dash, sources: SourceQueries) -> None:
         except SQLAlchemyError as exc:
             return [], database_error("sources page", exc, "The database is unreachable; no runs can be shown.")
         if not any(row["last_status"] for row in rows):
-            message = "No collection has run yet: `cardcharts collect scryfall`, or import a file."
-            return rows, status(message)
+            return rows, status(NEVER_RAN)
         alerts = []
         failed = [f"{row['source']} ({row['last_status']})" for row in rows if row["last_failed"]]
         if failed:

@@ -212,6 +212,7 @@ class Card:
     legalities: dict[str, str] = field(default_factory=dict)
     finishes: tuple[str, ...] = ()
     image_url: str | None = None
+    lang: str | None = None  # Scryfall's language code of the printing (en, ja, zhs…)
     id: int | None = None
 
 
@@ -305,6 +306,7 @@ CARD_TEXT_LIMITS = {
     "rarity": 32,
     "type_line": 500,
     "image_url": 2000,
+    "lang": 8,
 }
 _REQUIRED_TEXT = ("name", "set_code", "collector_number")
 _PRODUCT_IDS = ("tcgplayer_product_id", "tcgplayer_etched_product_id", "cardmarket_id")

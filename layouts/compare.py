@@ -72,6 +72,8 @@ def layout(
                 data=[{"value": value, "label": f"card {value}"} for value in chosen],
                 value=chosen,
                 w=720,
+                maw="100%",
+                filter={"function": "cardSearchKeepAll"},  # the server matched the words (assets/card.js)
             ),
             filter_bar(
                 [

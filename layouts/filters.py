@@ -60,6 +60,12 @@ def ignored(notes: list[str]) -> dmc.Alert | None:
     return dmc.Alert(f"Ignored: {named}.", title="Unknown URL parameter", color="orange", mt="sm")
 
 
+def fluid(width: int) -> dict[str, Any]:
+    """A filter input's props: `width` px is its basis in the row, from which it shrinks and wraps
+    (assets/cardcharts.css `.filter-input`); never a fixed width, so a phone row never overflows."""
+    return {"className": "filter-input", "style": {"--filter-width": f"{width}px"}}
+
+
 def select(id_: str, label: str, data: list[dict[str, str]], value: str, width: int = 170) -> dmc.Select:
     """A filter; an unknown value from a URL falls back to the first option, visibly."""
     known = {option["value"] for option in data}
@@ -69,7 +75,7 @@ def select(id_: str, label: str, data: list[dict[str, str]], value: str, width: 
         data=data,
         value=value if value in known else data[0]["value"],
         allowDeselect=False,
-        w=width,
+        **fluid(width),
     )
 
 
@@ -109,18 +115,37 @@ def range_hint(sparse: dict[str, Any], range_id: str, which: str = "") -> list:
     ]
 
 
-def filter_bar(controls: list) -> dmc.Group:
-    """A page's row of filters, aligned on their inputs."""
-    return dmc.Group(controls, align="flex-end", gap="md", mt="md")
+def filter_bar(controls: list, **props: Any) -> dmc.Group:
+    """A page's row of filters, aligned on their inputs, wrapping onto more rows on a narrow screen."""
+    return dmc.Group(controls, align="flex-end", gap="md", wrap="wrap", **({"mt": "md"} | props))
 
 
-def chart_panel(graph_id: str, height: int) -> dmc.Paper:
-    """A framed chart, without the Plotly logo."""
+# Modebar buttons that send the figure to a service outside this server (Plotly's Chart Studio):
+# plotly.js 4 shows "sendChartToCloud" unless showSendToCloud is false; older names for good measure.
+EXTERNAL_BUTTONS = ["sendChartToCloud", "sendDataToCloud", "editInChartStudio"]
+
+
+def graph_config(filename: str) -> dict[str, Any]:
+    """A chart's Plotly config: fills its container, no logo, nothing sent to an outside service, and
+    the camera saves `<filename>.png` at twice the size (callbacks name the file after what is shown)."""
+    return {
+        "displaylogo": False,
+        "responsive": True,
+        "showSendToCloud": False,
+        "showEditInChartStudio": False,  # settings of earlier plotly.js releases, off there too
+        "showLink": False,
+        "modeBarButtonsToRemove": EXTERNAL_BUTTONS,
+        "toImageButtonOptions": {"format": "png", "filename": filename, "scale": 2},
+    }
+
+
+def chart_panel(graph_id: str, height: int, filename: str = "cardcharts", **props: Any) -> dmc.Paper:
+    """A framed chart, as wide as its container (`filename` until a callback names the export)."""
     return dmc.Paper(
-        dcc.Graph(id=graph_id, config={"displaylogo": False, "responsive": True}, style={"height": f"{height}px"}),
+        dcc.Graph(id=graph_id, config=graph_config(filename), style={"height": f"{height}px", "width": "100%"}),
         withBorder=True,
         p="xs",
-        mt="md",
+        **({"mt": "md"} | props),
     )
 
 

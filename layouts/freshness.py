@@ -8,11 +8,12 @@ from typing import Any
 UNDATED = "no data date: counted from when the run finished"
 
 
-def utc_text(moment: str | None) -> str:
-    """An ISO 8601 time as '2026-11-29 14:00 UTC'; '' for none."""
+def utc_text(moment: str | None, suffix: str = " UTC") -> str:
+    """An ISO 8601 time as '2026-11-29 14:00 UTC' ('2026-11-29 14:00' with no suffix, under a header
+    that says UTC); '' for none."""
     if not moment:
         return ""
-    return datetime.fromisoformat(moment).astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    return datetime.fromisoformat(moment).astimezone(UTC).strftime("%Y-%m-%d %H:%M") + suffix
 
 
 def age_text(hours: float | None) -> str:

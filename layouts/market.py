@@ -9,6 +9,7 @@ import dash_mantine_components as dmc
 from dash import dcc, html
 
 from callbacks.params import BadInput, price, shown
+from callbacks.units import money, signed_percent
 from data.domain import RANGES
 from data.use_cases.market import parse_sub_index
 from layouts.filters import (
@@ -17,21 +18,29 @@ from layouts.filters import (
     FINISHES,
     LANGUAGES,
     chart_panel,
+    filter_bar,
+    fluid,
     ignored,
     range_control,
     read_query,
     select,
     single,
 )
-from layouts.freshness import age_text, data_date_text
+from layouts.formats import format_name
+from layouts.freshness import age_text, data_date_text, utc_text
 from layouts.live import live_channels, refresh_counter
 
+COLLECT_POLL_MS = 5_000  # how often the page reads a running collection's progress
+SAMPLE = "tests/fixtures/scryfall-cards-2025-11-01.jsonl.gz"  # 461 real Scryfall cards, in the repository
 EMPTY_HELP = [
-    "No prices are stored yet. Load real data with ",
-    dmc.Code("cardcharts import scryfall FILE"),
-    " (a Scryfall bulk file) or ",
+    "No prices are stored yet, and no collection is running. Offline, load the Scryfall sample shipped"
+    " in the repository with ",
+    dmc.Code(f"cardcharts import scryfall {SAMPLE}"),
+    "; with internet, ",
     dmc.Code("cardcharts collect scryfall"),
-    ", then reload this page.",
+    " fetches today's prices (",
+    dmc.Code("cardcharts run"),
+    " collects by itself at start). Then reload this page.",
 ]
 
 
@@ -79,7 +88,7 @@ def layout(
             ignored(notes),
             live_channels({"channel": "market"}),
             refresh_counter("market-refresh"),
-            dmc.Group(
+            filter_bar(
                 [
                     range_control("market-range", q["range"]),
                     select("market-currency", "Currency", CURRENCIES[:2], q["currency"]),
@@ -93,7 +102,7 @@ def layout(
                         value=sub or "all",
                         searchable=True,
                         allowDeselect=False,
-                        w=200,
+                        **fluid(200),
                     ),
                     dmc.SegmentedControl(
                         id="market-average",
@@ -101,13 +110,13 @@ def layout(
                         value=q["avg"],
                     ),
                 ],
-                align="flex-end",
-                gap="md",
+                mt=0,
             ),
             html.Div(id="market-status"),
+            dcc.Interval(id="market-collect-tick", interval=COLLECT_POLL_MS, disabled=True),
             dmc.SimpleGrid(id="market-overview", cols={"base": 2, "md": 5}, mt="md"),
-            chart_panel("market-index-graph", 420),
-            dmc.Group(
+            chart_panel("market-index-graph", 420, "market-index"),
+            filter_bar(
                 [
                     dmc.Title("Top movers", order=4),
                     dmc.SegmentedControl(id="movers-period", data=["24h", "7d"], value=q["period"]),
@@ -118,12 +127,11 @@ def layout(
                         min=0,
                         step=0.5,
                         decimalScale=2,
-                        w=140,
+                        fixedDecimalScale=True,
+                        **fluid(140),
                     ),
-                    select("movers-format", "Legal in", FORMATS, q["fmt"], 150),
+                    select("movers-format", "Legal in", FORMATS, q["fmt"], 170),
                 ],
-                align="flex-end",
-                gap="md",
                 mt="lg",
             ),
             html.Div(id="movers-status"),
@@ -132,44 +140,74 @@ def layout(
                     dmc.Stack([dmc.Text("Gainers", fw=600), _movers_grid("movers-gainers")], gap=4),
                     dmc.Stack([dmc.Text("Losers", fw=600), _movers_grid("movers-losers")], gap=4),
                 ],
-                cols={"base": 1, "lg": 2},
+                cols=1,  # one above the other: side by side (at most 700 px each) cut prices and names
                 mt="xs",
             ),
+            dmc.Text("Click a row to open its card.", size="xs", c="dimmed", mt=4),
             dmc.Title("Value by format (latest day)", order=4, mt="lg"),
-            dmc.Paper(
-                dcc.Graph(id="market-volume-graph", config={"displaylogo": False}, style={"height": "320px"}),
-                withBorder=True,
-                p="xs",
-                mt="xs",
-            ),
+            chart_panel("market-volume-graph", 320, "value-by-format", mt="xs"),
         ]
     )
 
 
 FORMATS = [{"value": "all", "label": "Any format"}] + [
-    {"value": f, "label": f.title()}
+    {"value": f, "label": format_name(f)}
     for f in ("standard", "pioneer", "modern", "legacy", "vintage", "commander", "pauper", "historic", "brawl")
 ]
 
-MOVER_COLUMNS = [
-    {"field": "name", "minWidth": 180, "flex": 2},
-    {"field": "set", "maxWidth": 90},
-    {"field": "marketplace", "minWidth": 120},
-    {"field": "finish", "maxWidth": 100},
-    {"field": "then_price", "headerName": "Then", "type": "rightAligned"},
-    {"field": "price", "headerName": "Now", "type": "rightAligned"},
-    {"field": "change", "headerName": "Change", "type": "rightAligned"},
-    {"field": "change_pct", "headerName": "%", "type": "rightAligned"},
+SHOWN = "_shown"  # a row's `<field>_shown` is the field as the grid shows it ("12.30 USD", "+3.20 %")
+UP, DOWN = "var(--mantine-color-green-7)", "var(--mantine-color-red-7)"
+
+
+def _number_column(field: str, header: str, width: int, signed: bool = False) -> dict[str, Any]:
+    """An exact decimal column: sorted by its number, shown as the callback formatted it (decimals in
+    Python, never a float in the browser); a signed one green when up, red when down."""
+    column = {
+        "field": field,
+        "headerName": header,
+        "type": "rightAligned",
+        "minWidth": width,
+        "valueGetter": {"function": f"params.data.{field} == null ? null : Number(params.data.{field})"},
+        # The grid's function strings are expressions of a small safe evaluator: no `??`.
+        "valueFormatter": {"function": f"params.data.{field}{SHOWN} == null ? '' : params.data.{field}{SHOWN}"},
+    }
+    if signed:
+        column["cellStyle"] = {
+            "styleConditions": [
+                {"condition": "params.value > 0", "style": {"color": UP}},
+                {"condition": "params.value < 0", "style": {"color": DOWN}},
+            ]
+        }
+    return column
+
+
+# The columns' minimum widths fit a phone's grid only by scrolling it (name first), and a laptop's
+# (1440 px) with room to spare: the % column is never past the grid's edge (test_market_page.py).
+MOVER_COLUMNS = [  # the key ones first: a phone shows the card, its price and its change without scrolling
+    {"field": "name", "headerName": "Card", "flex": 2, "minWidth": 130, "tooltipField": "name"},
+    _number_column("price", "Now", 84),
+    _number_column("change_pct", "%", 76, signed=True),
+    _number_column("change", "Change", 84, signed=True),
+    _number_column("then_price", "Then", 84),
+    {"field": "set", "minWidth": 88},
+    {"field": "market", "headerName": "Market", "flex": 1, "minWidth": 100, "tooltipField": "market"},
 ]
 
 
 def _movers_grid(id_: str) -> dag.AgGrid:
+    """A movers grid; a click on a row opens its card (callbacks/market.py `open_mover`)."""
     return dag.AgGrid(
         id=id_,
+        className="movers-grid",
         columnDefs=MOVER_COLUMNS,
         rowData=[],
-        defaultColDef={"sortable": True, "resizable": True, "flex": 1, "minWidth": 80},
-        dashGridOptions={"domLayout": "autoHeight", "suppressColumnVirtualisation": True},
+        defaultColDef={"sortable": True, "resizable": True, "flex": 1, "suppressMovable": True},
+        dashGridOptions={
+            "domLayout": "autoHeight",
+            "suppressColumnVirtualisation": True,
+            "getRowId": {"function": "params.data.row_id"},
+            "rowStyle": {"cursor": "pointer"},
+        },
     )
 
 
@@ -183,8 +221,48 @@ def _figure(label: str, value: str, note: str | None = None) -> dmc.Paper:
 def _change(change: dict[str, str] | None) -> str:
     if change is None:
         return "no earlier data"
-    sign = "+" if not change["pct"].startswith("-") else ""
-    return f"{sign}{change['pct']}%"
+    return signed_percent(change["pct"])
+
+
+def mover_row(row: dict[str, Any], currency: str) -> dict[str, Any]:
+    """A mover as its grid shows it: the set and the market in one cell each, prices with their currency,
+    changes signed; `row_id` names the variant, its first part the card a click opens."""
+    finish = "" if row["finish"] == "nonfoil" else f" · {row['finish']}"
+    return {
+        **row,
+        "row_id": f"{row['card_id']}:{row['marketplace_id']}:{row['finish']}",
+        "set": f"{row['set_code'].upper()} #{row['collector_number']}",
+        "market": f"{row['marketplace']}{finish}",
+        "then_price_shown": money(row["then_price"], currency),
+        "price_shown": money(row["price"], currency),
+        "change_shown": signed_money(row["change"], currency),
+        "change_pct_shown": signed_percent(row["change_pct"]),
+    }
+
+
+def signed_money(value: str | None, currency: str) -> str | None:
+    """'2.5' -> '+2.50 USD', '-2' -> '-2.00 USD'."""
+    shown = money(value, currency)
+    return None if shown is None else (shown if shown.startswith(("-", "0.00")) else f"+{shown}")
+
+
+def collecting_notice(runs: list[dict[str, Any]]) -> dmc.Alert:
+    """Collections in progress, instead of the empty state: source, start and rows so far."""
+    lines = [
+        dmc.Text(
+            f"{run['source']}: started {utc_text(run['started_at'])}, {run['rows']:,} rows written so far"
+            + (f" (data of {utc_text(run['file_date'])})" if run.get("file_date") else ""),
+            size="sm",
+        )
+        for run in runs
+    ]
+    return dmc.Alert(
+        [*lines, dmc.Text("The page refreshes when it finishes.", size="sm", c="dimmed")],
+        title="Collecting prices",
+        color="blue",
+        mt="md",
+        id="market-collecting",
+    )
 
 
 def sources_figure(sources: list[dict[str, Any]]) -> dmc.Paper:
@@ -226,9 +304,12 @@ RESOLUTION_WORDS = {"HOUR": "hourly", "DAY": "daily"}
 def sub_label(sub: str) -> str:
     """A sub-index's name for labels ('set:mid' -> 'Set MID'); ValueError for a malformed one."""
     kind, key = parse_sub_index(sub)
-    return {"all": "All cards", "format": f"{key.title()} legal", "rarity": key.title(), "set": f"Set {key.upper()}"}[
-        kind
-    ]
+    return {
+        "all": "All cards",
+        "format": f"{format_name(key)} legal",
+        "rarity": key.title(),
+        "set": f"Set {key.upper()}",
+    }[kind]
 
 
 def sub_index_options(kept: list[dict[str, str]], chosen: str) -> list[dict[str, str]]:

@@ -1,4 +1,8 @@
-"""The frame around every page: header, navigation, theme switch."""
+"""The frame around every page: header, navigation, live badge, theme switch.
+
+Under the `sm` breakpoint (48em, 768 px) a burger opens the navigation as a navbar drawn
+under the header; above it the links sit inline in the header. The header never wraps: it
+is one row of fixed height, so nothing in it can land on a page's controls."""
 
 from __future__ import annotations
 
@@ -7,6 +11,21 @@ import dash_mantine_components as dmc
 from dash import dcc, html
 
 NAVIGATION = (("Market", "/"), ("Card", "/card"), ("Compare", "/compare"), ("Sources", "/sources"))
+BREAKPOINT = "sm"  # Mantine's 48em: the phone layout below it
+HEADER_HEIGHT = 56
+
+# The live badge's states and colours (assets/live.js sets them): "live" the socket is open and
+# follows the page's channels, "connecting" before any failure, "offline" failed and retrying,
+# "idle" the page follows nothing. It starts idle, until the page names its channels.
+LIVE_COLORS = {"live": "green", "connecting": "yellow", "offline": "red", "idle": "gray"}
+
+
+def live_badge() -> dmc.Badge:
+    return dmc.Badge("idle", id="live-status", color=LIVE_COLORS["idle"], variant="dot", style={"flexShrink": 0})
+
+
+def _links(**style) -> list[dmc.Anchor]:
+    return [dmc.Anchor(label, href=href, underline="never", **style) for label, href in NAVIGATION]
 
 
 def shell() -> dmc.MantineProvider:
@@ -19,35 +38,46 @@ def shell() -> dmc.MantineProvider:
             dcc.Store(id="live-followed"),
             dcc.Location(id="url", refresh="callback-nav"),
             dmc.AppShell(
-                header={"height": 56},
+                header={"height": HEADER_HEIGHT},
+                navbar={"width": 220, "breakpoint": BREAKPOINT, "collapsed": {"mobile": True, "desktop": True}},
+                id="app-shell",
                 padding="md",
                 children=[
                     dmc.AppShellHeader(
                         dmc.Group(
                             justify="space-between",
+                            wrap="nowrap",
                             h="100%",
                             px="md",
+                            gap="sm",
                             children=[
                                 dmc.Group(
                                     [
-                                        dmc.Title("CardCharts", order=3),
-                                        *[
-                                            dmc.Anchor(label, href=href, underline="never")
-                                            for label, href in NAVIGATION
-                                        ],
+                                        dmc.Burger(
+                                            id="nav-burger",
+                                            hiddenFrom=BREAKPOINT,
+                                            size="sm",
+                                            opened=False,
+                                            **{"aria-label": "Menu"},
+                                        ),
+                                        dmc.Title("CardCharts", order=3, className="brand"),
+                                        dmc.Group(_links(), gap="lg", wrap="nowrap", visibleFrom=BREAKPOINT),
                                     ],
-                                    gap="lg",
+                                    gap="sm",
+                                    wrap="nowrap",
                                 ),
                                 dmc.Group(
                                     [
-                                        dmc.Badge("offline", id="live-status", color="gray", variant="dot"),
+                                        live_badge(),
                                         dmc.Switch(id="color-scheme-switch", label="Dark", size="sm"),
                                     ],
-                                    gap="md",
+                                    gap="sm",
+                                    wrap="nowrap",
                                 ),
                             ],
                         )
                     ),
+                    dmc.AppShellNavbar(dmc.Stack(_links(size="lg"), gap="md"), id="nav-menu", p="md"),
                     dmc.AppShellMain(html.Div(dash.page_container, className="page")),
                 ],
             ),

@@ -17,35 +17,56 @@ def _marked(condition: str, color: str) -> dict[str, Any]:
     return {"styleConditions": [{"condition": condition, "style": {"color": color, "fontWeight": 600}}]}
 
 
+# Key columns first (source pinned, freshness, age): what a phone shows without scrolling the grid.
+# Short headers (their full meaning on hover) and times without " UTC" (the headers say it), so
+# at 1440 px every column fits the grid, none cut off (tests/test_sources.py measures it).
 COLUMNS = [
-    {"field": "source", "pinned": "left"},
-    {"field": "freshness", "cellStyle": _marked("params.value === 'stale'", "#e8590c")},
-    {"field": "data_date_text", "headerName": "Newest data from", "minWidth": 170, "tooltipField": "data_date_text"},
-    {"field": "age_text", "headerName": "Data age", "type": "rightAligned"},
-    {"field": "every_hours", "headerName": "Every (h)", "type": "rightAligned"},
+    {"field": "source", "pinned": "left", "minWidth": 112, "maxWidth": 130},
+    {"field": "freshness", "minWidth": 96, "cellStyle": _marked("params.value === 'stale'", "#e8590c")},
+    {"field": "age_text", "headerName": "Data age", "type": "rightAligned", "minWidth": 92},
+    {
+        "field": "data_date_text",
+        "headerName": "Newest data (UTC)",
+        "headerTooltip": "the provider's own date for its newest data",
+        "minWidth": 150,
+        "tooltipField": "data_date_title",
+    },
+    {"field": "every_hours", "headerName": "Every (h)", "type": "rightAligned", "minWidth": 88},
     {
         "field": "last_status",
         "headerName": "Last run",
+        "minWidth": 100,
         "cellStyle": _marked("['failed', 'interrupted'].includes(params.value)", "#e03131"),
     },
-    {"field": "last_started_text", "headerName": "Started", "minWidth": 150},
-    {"field": "last_finished_text", "headerName": "Finished", "minWidth": 150},
-    {"field": "rows_inserted", "headerName": "Inserted", "type": "rightAligned"},
-    {"field": "rows_updated", "headerName": "Updated", "type": "rightAligned"},
-    {"field": "rows_unchanged", "headerName": "Already present", "type": "rightAligned"},
-    {"field": "rows_rejected", "headerName": "Rejected", "type": "rightAligned"},
-    {"field": "last_error", "headerName": "Error", "flex": 2, "tooltipField": "last_error"},
+    {"field": "last_started_text", "headerName": "Started (UTC)", "minWidth": 142},
+    {"field": "last_finished_text", "headerName": "Finished (UTC)", "minWidth": 142},
+    {"field": "rows_inserted", "headerName": "New", "headerTooltip": "rows inserted", "type": "rightAligned"},
+    {"field": "rows_updated", "headerName": "Updated", "headerTooltip": "rows updated", "type": "rightAligned"},
+    {"field": "rows_unchanged", "headerName": "Same", "headerTooltip": "rows already present", "type": "rightAligned"},
+    {"field": "rows_rejected", "headerName": "Rejected", "headerTooltip": "rows rejected", "type": "rightAligned"},
+    {"field": "last_error", "headerName": "Error", "flex": 2, "minWidth": 140, "tooltipField": "last_error"},
+]
+
+
+NEVER_RAN = [
+    "No collection has run yet: ",
+    dmc.Code("cardcharts collect scryfall"),
+    ", or import a file (",
+    dmc.Code("cardcharts import scryfall FILE"),
+    ").",
 ]
 
 
 def grid_row(row: dict[str, Any]) -> dict[str, Any]:
-    """A status row with its dates and age in words for the grid."""
+    """A status row with its dates and age in words for the grid (the data date's caveat on hover)."""
+    date = utc_text(row["data_date"], "") if row["data_date"] else "never delivered"
     return {
         **row,
-        "data_date_text": data_date_text(row),
+        "data_date_text": date if row["data_dated"] or not row["data_date"] else f"{date} (run end)",
+        "data_date_title": data_date_text(row),
         "age_text": age_text(row["age_hours"]),
-        "last_started_text": utc_text(row["last_started"]),
-        "last_finished_text": utc_text(row["last_finished"]),
+        "last_started_text": utc_text(row["last_started"], ""),
+        "last_finished_text": utc_text(row["last_finished"], ""),
     }
 
 
@@ -69,7 +90,15 @@ def layout(**unknown: Any) -> html.Div:
                 id="sources-grid",
                 columnDefs=COLUMNS,
                 rowData=[],
-                defaultColDef={"sortable": True, "resizable": True, "flex": 1, "minWidth": 110},
+                className="compact-grid",
+                defaultColDef={
+                    "sortable": True,
+                    "resizable": True,
+                    "flex": 1,
+                    "minWidth": 80,
+                    "wrapHeaderText": True,
+                    "autoHeaderHeight": True,
+                },
                 dashGridOptions={
                     "domLayout": "autoHeight",
                     "suppressColumnVirtualisation": True,

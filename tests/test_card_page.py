@@ -143,3 +143,143 @@ def test_a_gap_becomes_a_break_in_the_figure_not_a_joined_line(dash_duo, service
     _wait(lambda: len(_traces(dash_duo)[0]["y"]) == 6)  # days 42-47
     _wait(lambda: dash_duo.find_element("#card-status").text == "")
     assert _console_errors(dash_duo) == []
+
+
+# --- Issue 11: the latest-prices grid, every printing, the tab title and preview tags, a phone's width ---
+
+JACE = "Jace, Vryn's Prodigy // Jace, Telepath Unbound"
+
+
+def _jace(services, lang: str) -> int:
+    return next(card.id for card in services.cards.search("ori 60") if card.lang == lang)
+
+
+def _no_overflow(dash_duo) -> None:
+    """No page scrolls sideways: the document is no wider than the window."""
+    widths = dash_duo.driver.execute_script(
+        "return [document.documentElement.scrollWidth, window.innerWidth]"
+    )
+    assert widths[0] <= widths[1], f"the page is {widths[0]} px wide in a {widths[1]} px window"
+
+
+def test_latest_grid_rows_are_signed_short_utc_and_aged_and_empty_columns_hidden(services):
+    from callbacks.card import latest_rows
+    from layouts.card import latest_columns
+
+    rows = latest_rows(services.card_queries.detail(_loaded(services)))
+    shown = [(r["marketplace"], r["finish"], r["price_shown"], r["change_24h_shown"], r["time_shown"]) for r in rows]
+    assert shown == [
+        # Scryfall's prices are from its file of 2025-11-01; MTGJSON's run to 2025-11-03.
+        ("TCGplayer", "foil", "0.74 USD", None, "2025-11-01 00:00 · 2 d old"),
+        ("TCGplayer", "nonfoil", "0.35 USD", "-5.41 %", "2025-11-03 00:00"),
+        ("Cardmarket", "foil", "1.55 EUR", "0.00 %", "2025-11-03 00:00"),
+        ("Cardmarket", "nonfoil", "0.52 EUR", "+4.00 %", "2025-11-03 00:00"),
+        ("Cardhoarder (MTGO, tix)", "nonfoil", "0.03 TIX", "0.00 %", "2025-11-03 00:00"),
+        ("Card Kingdom", "nonfoil", "0.49 USD", None, "2025-11-03 00:00"),
+        ("Card Kingdom buylist", "nonfoil", "0.10 USD", None, "2025-11-03 00:00"),
+    ]
+    assert [r["age_days"] for r in rows] == [2, None, None, None, None, None, None]
+    hidden = [column["field"] for column in latest_columns(rows) if column["hide"]]
+    assert hidden == ["change_7d", "change_30d", "vs_near_mint", "vs_english", "quantity"]
+
+
+def test_latest_grid_colours_changes_and_marks_old_rows_and_fits_a_phone(dash_duo, services):
+    card = _loaded(services)
+    dash_duo.start_server(create_app(services))
+    dash_duo.driver.set_window_size(390, 844)
+    dash_duo.wait_for_page(f"{dash_duo.server_url}/card?id={card}&range=30d")
+    dash_duo.wait_for_text_to_equal("#card-name", "Consider", timeout=15)
+    dash_duo.wait_for_contains_text("#card-latest-grid", "-5.41 %", timeout=15)
+    cells = dash_duo.driver.execute_script(
+        """return [...document.querySelectorAll('#card-latest-grid .ag-cell')]
+            .filter(c => c.textContent.trim())
+            .map(c => [c.getAttribute('col-id'), c.textContent.trim(), c.className])"""
+    )
+    classes = {(col, text): cls for col, text, cls in cells}
+    assert "cc-down" in classes[("change_24h", "-5.41 %")]
+    assert "cc-up" in classes[("change_24h", "+4.00 %")]
+    assert "cc-up" not in classes[("change_24h", "0.00 %")] and "cc-down" not in classes[("change_24h", "0.00 %")]
+    assert "cc-old" in classes[("time", "2025-11-01 00:00 · 2 d old")]
+    assert "cc-old" not in classes[("time", "2025-11-03 00:00")]
+    headers = dash_duo.driver.execute_script(
+        """return [...document.querySelectorAll('#card-latest-grid .ag-header-cell')]
+            .map(h => [h.getAttribute('col-id'), h.getBoundingClientRect().right])"""
+    )
+    shown = dict(headers)
+    assert "quantity" not in shown and "vs_english" not in shown  # empty columns are not shown
+    for key in ("marketplace", "price", "change_24h"):  # the key columns are on a phone's screen
+        assert shown[key] <= 390, f"{key} ends at {shown[key]} px"
+    assert dash_duo.driver.title == "Consider (MID) · CardCharts"
+    _no_overflow(dash_duo)
+    assert _console_errors(dash_duo) == []
+
+
+def test_every_printing_is_listed_and_one_without_prices_points_to_one_with(dash_duo, services):
+    _loaded(services)
+    japanese, english = _jace(services, "ja"), _jace(services, "en")
+    dash_duo.start_server(create_app(services))
+    dash_duo.wait_for_page(f"{dash_duo.server_url}/card?id={japanese}")
+    dash_duo.wait_for_contains_text("#card-status", "No prices for this printing yet", timeout=15)
+    assert dash_duo.find_element("#card-status").text.splitlines()[-1] == (
+        "No prices for this printing yet; the ORI English printing has them."
+    )
+    link = dash_duo.find_element("#card-priced-printing")
+    assert link.get_attribute("href") == f"{dash_duo.server_url}/card?id={english}"
+    rows = dash_duo.driver.execute_script(
+        """return [...document.querySelectorAll('#card-printings-table tbody tr')]
+            .map(r => [...r.cells].map(c => c.textContent.trim()).join(' | '))"""
+    )
+    assert rows[:6] == [
+        "Pioneer Masters (PIO) | 60 | en | no price yet | open",
+        "The List (PLST) | ORI-60 | en | 5.63 USD | open",
+        "From the Vault: Transform (V17) | 12 | en | 0.62 TIX | open",
+        "Magic Origins (ORI) | 60 | en | 4.78 USD | open",
+        "Magic Origins Promos (PORI) | 60s | en | 9.64 USD | open",
+        "San Diego Comic-Con 2015 (PS15) | 60 | en | 104.88 USD | open",
+    ]
+    assert len(rows) == 16 and rows[10] == "Magic Origins (ORI) | 60 | ja | no price yet | this page"
+    assert dash_duo.driver.title == f"{JACE} (ORI) · CardCharts"
+    link.click()
+    _wait(lambda: dash_duo.driver.current_url.startswith(f"{dash_duo.server_url}/card?id={english}"))
+    _wait(lambda: "60 en 4.78 USD this page" in dash_duo.find_element("#card-printings-table").text.replace("\n", " "))
+    assert _console_errors(dash_duo) == []
+
+
+def test_a_card_no_printing_has_prices_for_names_the_commands_as_code(dash_duo, services, scryfall_objects):
+    card = next(iter(add_cards(services, scryfall_objects, 1).values()))
+    dash_duo.start_server(create_app(services))
+    dash_duo.wait_for_page(f"{dash_duo.server_url}/card?id={card}")
+    dash_duo.wait_for_contains_text("#card-status", "No prices are stored", timeout=15)
+    status = dash_duo.find_element("#card-status").text
+    assert "`" not in status
+    codes = [code.text for code in dash_duo.driver.find_elements("css selector", "#card-status code")]
+    assert codes == ["cardcharts collect scryfall", "cardcharts import scryfall FILE"]
+
+
+def test_card_page_html_carries_its_title_description_and_image(services):
+    import re
+    from html import unescape
+
+    card = _loaded(services)
+    client = create_app(services).server.test_client()
+
+    def tags(url: str) -> tuple[str, dict[str, str]]:
+        page = client.get(url).get_data(as_text=True)
+        metas = dict(re.findall(r'<meta (?:property|name)="([^"]+)" content="([^"]*)">', page))
+        return unescape(re.search(r"<title>(.*)</title>", page).group(1)), {k: unescape(v) for k, v in metas.items()}
+
+    title, metas = tags(f"/card?id={card}")
+    assert title == metas["og:title"] == "Consider (MID) · CardCharts"
+    assert metas["og:description"] == metas["description"] == (
+        "Consider, Innistrad: Midnight Hunt (MID) #44, en: 0.35 USD on TCGplayer, 2025-11-03 00:00 UTC."
+        " Price history by marketplace, condition, finish and language on CardCharts."
+    )
+    assert metas["og:image"] == metas["twitter:image"] == (
+        "https://cards.scryfall.io/normal/front/a/2/a211d505-4d40-4914-a9da-220770d6ddbc.jpg?1665819309"
+    )
+    title, metas = tags(f"/card?id={_jace(services, 'en')}")
+    assert metas["og:title"] == f"{JACE} (ORI) · CardCharts"
+    assert metas["og:description"].startswith(f"{JACE}, Magic Origins (ORI) #60, en: 4.78 USD on TCGplayer, 2025-11-01")
+    for url in ("/card?id=999999", "/card?id=abc", "/card", "/card?id=%00"):
+        title, metas = tags(url)
+        assert (title, metas["og:title"], metas["og:image"]) == ("CardCharts", "Card · CardCharts", ""), url

@@ -48,7 +48,7 @@ def test_compare_page_from_a_url(dash_duo, services):
     dash_duo.wait_for_element("#compare-graph .main-svg", timeout=15)
     time.sleep(1)
     traces = dash_duo.driver.execute_script("return document.querySelector('#compare-graph .js-plotly-plot').data")
-    consider_tcg = next(t for t in traces if t["name"].startswith("Consider (MID #44) · TCGplayer"))
+    consider_tcg = next(t for t in traces if t["name"].startswith("Consider (MID #44)<br>TCGplayer"))
     assert [c[0] for c in consider_tcg["customdata"]] == ["100.00", "102.78", "97.22"]
     assert any(t["name"].startswith("Memory Deluge") for t in traces)
     layout = dash_duo.driver.execute_script("return document.querySelector('#compare-graph .js-plotly-plot').layout")
@@ -60,5 +60,28 @@ def test_compare_page_from_a_url(dash_duo, services):
     while dash_duo.driver.execute_script(status) != "live":  # the page follows its printings live
         assert time.monotonic() < deadline, "the compare page never went live"
         time.sleep(0.1)
+    logs = [log for log in dash_duo.get_logs() if "cards.scryfall.io" not in log["message"]]
+    assert logs == []
+
+
+def test_bad_and_unknown_ids_are_named_and_kept_and_a_phone_has_no_sideways_scroll(dash_duo, services):
+    consider, deluge = _load(services)
+    dash_duo.start_server(create_app(services))
+    dash_duo.driver.set_window_size(390, 844)
+    dash_duo.wait_for_page(f"{dash_duo.server_url}/compare?ids={consider},999999,abc,{deluge}&range=30d")
+    dash_duo.wait_for_contains_text("#compare-status", "Unknown card id(s): 999999.", timeout=15)
+    assert "Ignored: ids: 'abc' (not card ids)." in dash_duo.find_element("#_pages_content").text
+    time.sleep(2)  # the choice and URL callbacks have run: the unknown id is still there and still named
+    assert "Unknown card id(s): 999999." in dash_duo.find_element("#compare-status").text
+    assert "unknown card 999999" in dash_duo.find_element("body").text  # a pill of the printings chosen
+    assert "999999" in dash_duo.driver.current_url
+    traces = dash_duo.driver.execute_script("return document.querySelector('#compare-graph .js-plotly-plot').data")
+    assert len(traces) == 4  # Consider: TCGplayer, Card Kingdom and its buylist; Memory Deluge: TCGplayer
+    widths = dash_duo.driver.execute_script(
+        """const legend = document.querySelector('#compare-graph .legend').getBoundingClientRect();
+           return [document.documentElement.scrollWidth, window.innerWidth, legend.left, legend.right]"""
+    )
+    assert widths[0] <= widths[1], f"the page is {widths[0]} px wide in a {widths[1]} px window"
+    assert widths[2] >= 0 and widths[3] <= widths[1], f"the legend spans {widths[2]}..{widths[3]} px"
     logs = [log for log in dash_duo.get_logs() if "cards.scryfall.io" not in log["message"]]
     assert logs == []

@@ -198,3 +198,18 @@ def test_publish_after_commit_and_never_for_a_refused_batch(services, scryfall_o
     assert _drain(pubsub) == []
     with services.engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM price_snapshots")).scalar() == 2
+
+
+def test_an_import_on_a_new_database_is_quiet_unless_something_is_wrong(empty_database_url, redis_server):
+    """At the default log level (INFO) the schema is built and the file imported without a log line:
+    no Alembic narration ("Context impl PostgresqlImpl.", "Will assume transactional DDL.")."""
+    env = {**os.environ, "DATABASE_URL": empty_database_url, "REDIS_URL": redis_server, "CARDCHARTS_LOG_LEVEL": "INFO"}
+    process = cli_process(env, "import", "scryfall", str(FIXTURES / "scryfall-cards-2025-11-01.jsonl.gz"))
+    out, err = process.communicate(timeout=300)
+    assert process.returncode == 0, err
+    assert "rows inserted: 1,964" in out
+    assert err == ""
+    broken = cli_process(env, "import", "cardmarket", str(FIXTURES / "mtgjson" / "AllPrices-sample.json"))
+    out, err = broken.communicate(timeout=300)
+    assert broken.returncode == 1
+    assert "not a Cardmarket price guide" in err and "alembic" not in err

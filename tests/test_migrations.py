@@ -89,8 +89,12 @@ def test_upgrade_builds_the_design_schema(empty_database_url):
     assert _query(
         url,
         "SELECT pg_get_indexdef(indexrelid) FROM pg_index WHERE indrelid = 'market_index'::regclass AND indisprimary",
-    ) == [("CREATE UNIQUE INDEX market_index_pkey ON public.market_index USING btree"
-           " (resolution, currency, kind, key, bucket)",)]
+    ) == [
+        (
+            "CREATE UNIQUE INDEX market_index_pkey ON public.market_index USING btree"
+            " (resolution, currency, kind, key, bucket)",
+        )
+    ]
     engine = create_engine(url)
     with engine.connect() as conn:
         assert storage_mode(conn) is StorageMode.POSTGRESQL
@@ -131,3 +135,31 @@ def test_bad_configuration_is_refused_with_the_variable_named(monkeypatch):
     assert result.exit_code == 2
     assert "DATABASE_URL" in result.output
     assert "PostgreSQL URL" in result.output
+
+
+def test_db_status_counts_the_snapshots_exactly_or_says_it_estimates(empty_database_url, redis_server, monkeypatch):
+    """reltuples is -1 before the first ANALYZE ("about 0" on 1,964 rows): small tables are counted."""
+    from app.bootstrap import bootstrap
+    from data.db import make_engine
+    from data.repositories import status
+    from tests.conftest import FIXTURES, make_settings
+    from workers.imports import import_scryfall
+
+    runner.upgrade(empty_database_url)
+    services = bootstrap(make_settings(empty_database_url, redis_server))
+    try:
+        import_scryfall(services, FIXTURES / "scryfall-cards-2025-11-01.jsonl.gz")
+    finally:
+        services.close()
+    monkeypatch.setenv("DATABASE_URL", empty_database_url.replace("+psycopg", ""))
+    result = CliRunner().invoke(main, ["db", "status"])
+    assert result.exit_code == 0, result.output
+    assert "snapshots: 1,964\n" in result.output
+    engine = make_engine(empty_database_url, pool_size=1)
+    try:
+        with engine.connect() as conn:
+            conn.exec_driver_sql("ANALYZE price_snapshots")
+            monkeypatch.setattr(status, "EXACT_BELOW", 1000)  # as if the table were huge
+            assert status.snapshot_count(conn, StorageMode.POSTGRESQL) == "about 1,964 (estimate)"
+    finally:
+        engine.dispose()

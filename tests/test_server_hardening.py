@@ -102,7 +102,7 @@ def assert_hardened(response, host: str = "localhost") -> None:
     policy = dict(directive.split(" ", 1) for directive in response.headers["Content-Security-Policy"].split("; "))
     assert policy["default-src"] == "'self'"
     assert policy["frame-ancestors"] == "'self'"
-    assert policy["img-src"].split() == ["'self'", "data:", "https://cards.scryfall.io"]
+    assert policy["img-src"].split() == ["'self'", "data:", "blob:", "https://cards.scryfall.io"]
     assert policy["connect-src"].split() == ["'self'", f"ws://{host}", f"wss://{host}"]
     assert "'unsafe-inline'" not in policy["script-src"] and "'unsafe-eval'" not in policy["script-src"]
     assert policy["object-src"] == "'none'"
@@ -171,7 +171,7 @@ def test_the_page_allows_exactly_its_own_inline_scripts(client):
 
 def test_no_version_is_leaked(client):
     python = sys.version.split()[0]
-    for path in ("/", "/_dash-config", "/card"):
+    for path in ("/", "/sources", "/card"):
         page = client.get(path)
         assert page.status_code == 200
         config = json.loads(re.search(r'<script id="_dash-config"[^>]*>(.*?)</script>', page.text)[1])
@@ -386,7 +386,7 @@ def test_the_served_app_is_hardened_and_logs_with_time_and_level(app, database_u
             web_server(database_url, redis_server, SECRET, log=log, CARDCHARTS_LOG_LEVEL="DEBUG") as address,
             httpx.Client(base_url=f"http://{address}", timeout=10) as http,
         ):
-            for path in ("/", "/card", "/_dash-config", "/healthz", "/assets/cardcharts.css"):
+            for path in ("/", "/card", "/sources", "/healthz", "/assets/cardcharts.css"):
                 response = http.get(path)
                 assert response.status_code == 200, path
                 assert_hardened(response, address)

@@ -36,5 +36,9 @@ def test_sources_page_lists_the_runs(dash_duo, services):
     grid = dash_duo.find_element("#sources-grid").text
     assert "succeeded" in grid and "1964" in grid.replace(",", "")
     assert "never" in grid  # mtgjson, cardmarket, cardkingdom have not run
-    assert "2025-11-01 00:00 UTC" in grid and "stale" in grid  # the file's date, long past
+    assert "2025-11-01 00:00" in grid and "stale" in grid  # the file's date, long past (UTC, the header says)
+    headers = dash_duo.driver.execute_script(
+        "return [...document.querySelectorAll('#sources-grid .ag-header-cell-text')].map((h) => h.innerText)"
+    )
+    assert "Newest data (UTC)" in headers and "Started (UTC)" in headers
     assert dash_duo.get_logs() == []

@@ -97,13 +97,13 @@ def test_market_movers_volume_and_url_state(dash_duo, services, scryfall_objects
     dash_duo.wait_for_page(f"{dash_duo.server_url}/?range=7d&period=24h&min_price=0&fmt=modern")
     dash_duo.wait_for_contains_text("#movers-gainers", objects[0]["name"], timeout=15)
     gainers = dash_duo.find_element("#movers-gainers").text
-    assert "10.00" in gainers and "12.50" in gainers and "25.00" in gainers
+    assert "10.00 USD" in gainers and "12.50 USD" in gainers and "+25.00 %" in gainers
     dash_duo.wait_for_contains_text("#movers-losers", objects[1]["name"], timeout=15)
-    assert "-25.00" in dash_duo.find_element("#movers-losers").text
+    assert "-25.00 %" in dash_duo.find_element("#movers-losers").text
     volume = dash_duo.driver.execute_script(
         "return document.querySelector('#market-volume-graph .js-plotly-plot').data"
     )
-    modern = volume[0]["x"].index("modern")
+    modern = volume[0]["x"].index("Modern")  # the format's name, not its key
     assert volume[0]["customdata"][modern] == ["43.50", 2]  # 12.50 x 3 listings + 6.00 x 1
     dash_duo.find_elements("#movers-period label")[1].click()  # 7d
     time.sleep(0.5)

@@ -15,17 +15,19 @@ from celery.signals import setup_logging
 from app.bootstrap import collection_intervals
 from app.logs import configure_logging
 from app.settings import Settings, load_settings
+from workers.schedules import CollectionSchedule
 
 RECOVERY_EVERY = timedelta(minutes=5)
 
 
 def schedule(settings: Settings) -> dict:
-    """Each enabled source on its own interval, recovery of interrupted runs every few
-    minutes, and retention once a day."""
+    """Each enabled source once its data is older than its interval (at once on an empty
+    database: workers/schedules.py), recovery of interrupted runs every few minutes, and
+    retention once a day."""
     entries = {
         f"collect-{source}": {
             "task": "workers.tasks.collect_source",
-            "schedule": every,
+            "schedule": CollectionSchedule(every, source, settings.database_url or ""),
             "args": (source,),
         }
         for source, every in collection_intervals(settings).items()

@@ -6,7 +6,7 @@ import logging
 import re
 import shutil
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from app.bootstrap import Services
@@ -22,10 +22,15 @@ SCRYFALL_BULK = "https://api.scryfall.com/bulk-data/default-cards"
 MTGJSON_BASE = "https://mtgjson.com/api/v5/"
 CARDMARKET_GUIDE = "https://downloads.s3.cardmarket.com/productCatalog/priceGuide/price_guide_1.json"
 CARDKINGDOM_PRICELIST = "https://api.cardkingdom.com/api/v2/pricelist"
+# AllPricesToday holds one day: newest MTGJSON prices older than this leave a gap only AllPrices fills.
+MTGJSON_TODAY_COVERS = timedelta(days=2)
 
 
 def _conditional(services: Services, fetcher: Fetcher, source: str, url: str, name: str) -> Download | None:
+    """Download `url` unless the source's last run got this very file (same name, same validators)."""
     last = services.runs.last_success(source) or {}
+    if last.get("file_name") not in (None, name):  # validators of another file (AllPrices, not AllPricesToday)
+        last = {}
     download = fetcher.download(url, name, last.get("etag"), last.get("last_modified"))
     if download is None:
         services.runs.record(source, "unchanged", name, last.get("etag"), last.get("last_modified"))
@@ -67,17 +72,28 @@ def _file_name(url: str) -> str:
     return name
 
 
+def mtgjson_prices_file(services: Services, now: datetime | None = None) -> str:
+    """AllPrices (its whole 90 days) when MTGJSON has delivered nothing yet, or its newest prices
+    are older than AllPricesToday can bridge (MTGJSON_TODAY_COVERS); AllPricesToday otherwise."""
+    now = now or datetime.now(UTC)
+    delivered = {row["source"]: row for row in services.runs.delivered_per_source()}.get("mtgjson")
+    newest = delivered and (delivered["file_date"] or delivered["finished_at"])
+    if newest is None or now - newest > MTGJSON_TODAY_COVERS:
+        return "AllPrices.json.xz"
+    return "AllPricesToday.json.xz"
+
+
 def collect_mtgjson(services: Services, fetcher: Fetcher) -> RunReport | None:
-    """AllPricesToday, with AllIdentifiers to map uuids (re-downloaded only when it changed)."""
+    """AllPrices on the first run (or after a gap), AllPricesToday after, with AllIdentifiers to map
+    uuids (re-downloaded only when it changed)."""
     identifiers = fetcher.directory / "AllIdentifiers.json.xz"
     fetched = _conditional(
         services, fetcher, "mtgjson-identifiers", MTGJSON_BASE + "AllIdentifiers.json.xz", identifiers.name
     )
     if fetched is not None:
         services.runs.record("mtgjson-identifiers", "succeeded", identifiers.name, fetched.etag, fetched.last_modified)
-    prices = _conditional(
-        services, fetcher, "mtgjson", MTGJSON_BASE + "AllPricesToday.json.xz", "AllPricesToday.json.xz"
-    )
+    name = mtgjson_prices_file(services)
+    prices = _conditional(services, fetcher, "mtgjson", MTGJSON_BASE + name, name)
     if prices is None:
         return None
     return _with_validators(services, prices, lambda: imports.import_mtgjson(services, prices.path, [identifiers]))

@@ -111,6 +111,8 @@ def import_mtgjson(services: Services, prices: Path, identifiers: Iterable[Path]
     with _refusing(services, mtgjson.SOURCE, prices):
         _require(prices)
         linked = link_mtgjson_identities(services, identifiers)
-        log.info("mtgjson: %d uuids linked to catalogued printings", linked)
+        # Quiet unless it is wrong: a file whose uuids name no catalogued printing can import nothing.
+        level = logging.DEBUG if linked else logging.WARNING
+        log.log(level, "mtgjson: %d uuids linked to catalogued printings", linked)
         moment = mtgjson.file_date(prices)
     return _run(services, mtgjson.SOURCE, prices, mtgjson.read(prices), moment)

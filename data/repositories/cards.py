@@ -1,4 +1,4 @@
-"""The card catalog: printings and the identities each provider knows them by."""
+"""The card catalog: printings, the identities each provider knows them by, and name search."""
 
 from __future__ import annotations
 
@@ -10,20 +10,21 @@ from typing import Any
 from sqlalchemy import Engine, text
 
 from data.domain import Card, IdentityKind
+from data.names import fold
 
 _COLUMNS = (
     "scryfall_id, oracle_id, mtgjson_uuid, tcgplayer_product_id, tcgplayer_etched_product_id,"
     " cardmarket_id, name, set_code, set_name, collector_number, rarity, released_at,"
-    " type_line, legalities, finishes, image_url"
+    " type_line, legalities, finishes, image_url, lang"
 )
 
 _UPSERT = text(
     f"""
-    INSERT INTO cards ({_COLUMNS})
+    INSERT INTO cards ({_COLUMNS}, search_name)
     VALUES (:scryfall_id, :oracle_id, :mtgjson_uuid, :tcgplayer_product_id,
             :tcgplayer_etched_product_id, :cardmarket_id, :name, :set_code, :set_name,
             :collector_number, :rarity, :released_at, :type_line, CAST(:legalities AS jsonb),
-            :finishes, :image_url)
+            :finishes, :image_url, :lang, :search_name)
     ON CONFLICT (scryfall_id) DO UPDATE SET
         oracle_id = EXCLUDED.oracle_id,
         mtgjson_uuid = COALESCE(EXCLUDED.mtgjson_uuid, cards.mtgjson_uuid),
@@ -34,11 +35,13 @@ _UPSERT = text(
         collector_number = EXCLUDED.collector_number, rarity = EXCLUDED.rarity,
         released_at = EXCLUDED.released_at, type_line = EXCLUDED.type_line,
         legalities = EXCLUDED.legalities, finishes = EXCLUDED.finishes,
-        image_url = EXCLUDED.image_url, updated_at = now()
+        image_url = EXCLUDED.image_url, lang = COALESCE(EXCLUDED.lang, cards.lang),
+        search_name = EXCLUDED.search_name, updated_at = now()
     """
 )
 
 _SELECT = f"SELECT id, {_COLUMNS} FROM cards"
+MAX_WORDS = 8  # of typed text a name search matches (search text is at most 100 characters)
 
 # Each printing's own identities, refreshed with the catalog row; a key another
 # printing held before moves to this one (providers do re-point ids).
@@ -84,6 +87,8 @@ def _params(card: Card) -> dict[str, Any]:
         "legalities": json.dumps(card.legalities, sort_keys=True),
         "finishes": list(card.finishes),
         "image_url": card.image_url,
+        "lang": card.lang,
+        "search_name": fold(card.name),
     }
 
 
@@ -183,8 +188,8 @@ class CardRepository:
         return _row_to_card(row) if row else None
 
     def search(self, query: str, limit: int = 20) -> list[Card]:
-        """'MID 44' (set code and collector number) finds that printing; anything else is a name:
-        names that start with the query first, then fuzzy (trigram) matches by similarity."""
+        """'MID 44' (set code and collector number) finds that printing in each language; anything
+        else is words of a name (see `_name_search`)."""
         needle = query.strip().lower()
         if not needle:
             return []
@@ -194,29 +199,81 @@ class CardRepository:
                 rows = conn.execute(
                     text(
                         f"{_SELECT} WHERE set_code = :set AND lower(collector_number) LIKE :number ORDER BY"
-                        " length(collector_number), collector_number LIMIT :limit"
+                        " length(collector_number), collector_number, lang IS DISTINCT FROM 'en', lang"
+                        " LIMIT :limit"
                     ),
                     {"set": set_and_number.group(1), "number": set_and_number.group(2) + "%", "limit": limit},
                 )
                 found = [_row_to_card(row) for row in rows]
             if found:
                 return found
-        pattern = needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        return self._name_search(fold(query), limit)
+
+    def _name_search(self, folded: str, limit: int) -> list[Card]:
+        """Printings whose folded name (`data.names.fold`) has a word starting with each typed word,
+        in any order; when none has, the names close to the text (a typo: pg_trgm's word similarity
+        `%>` above 0.6). Best match first: the whole name, then names starting with the text, then
+        the others (typos by similarity); then the English printing, then the newest."""
+        words = folded.split()[:MAX_WORDS]
+        if not words:
+            return []
+        # Folded words hold letters and digits only: no LIKE wildcard can reach the patterns. Each word
+        # is matched twice: anywhere (the trigram index finds the rows), then at a word's start.
+        every_word = " AND ".join(
+            f"(search_name LIKE :inside{i} AND ' ' || search_name LIKE :start{i})" for i in range(len(words))
+        )
+        params: dict[str, Any] = {"needle": " ".join(words), "prefix": " ".join(words) + "%", "limit": limit}
+        for i, word in enumerate(words):
+            params[f"inside{i}"] = f"%{word}%"
+            params[f"start{i}"] = f"% {word}%"
+        with self.engine.connect() as conn:
+            for matching in (every_word, "search_name %> :needle"):
+                rows = conn.execute(
+                    text(
+                        f"""
+                        {_SELECT}
+                        WHERE {matching}
+                        ORDER BY search_name <> :needle, search_name NOT LIKE :prefix,
+                                 word_similarity(:needle, search_name) DESC, similarity(search_name, :needle) DESC,
+                                 name, lang IS DISTINCT FROM 'en', released_at DESC NULLS LAST,
+                                 set_code, length(collector_number), collector_number, lang
+                        LIMIT :limit
+                        """
+                    ),
+                    params,
+                ).all()
+                if rows:
+                    break
+        return [_row_to_card(row) for row in rows]
+
+    def printings(self, oracle_id: str) -> list[dict[str, Any]]:
+        """Every printing of a card (same oracle id), English first, then newest, each with its
+        headline price: the newest hourly price of a retail shop, Near Mint, nonfoil before foil,
+        USD before other currencies, TCGplayer first among equals (None when the printing has no price)."""
         with self.engine.connect() as conn:
             rows = conn.execute(
                 text(
-                    f"""
-                    {_SELECT}
-                    WHERE lower(name) LIKE :prefix OR lower(name) % :needle
-                    ORDER BY lower(name) LIKE :prefix DESC,
-                             similarity(lower(name), :needle) DESC,
-                             name, released_at DESC NULLS LAST, set_code, collector_number
-                    LIMIT :limit
+                    """
+                    SELECT c.id, c.name, c.set_code, c.set_name, c.collector_number, c.lang, c.released_at,
+                           p.price, p.currency, p.time, p.marketplace
+                    FROM cards c
+                    LEFT JOIN LATERAL (
+                        SELECT round(l.price, 2) AS price, l.currency, l.time, m.name AS marketplace
+                        FROM latest_prices l JOIN marketplaces m ON m.id = l.marketplace_id
+                        WHERE l.card_id = c.id AND m.kind = 'retail'
+                        ORDER BY l.condition <> 'NEAR_MINT', l.finish <> 'nonfoil', l.finish,
+                                 l.currency <> 'USD', l.currency, l.time DESC, m.slug <> 'tcgplayer', m.slug
+                        LIMIT 1
+                    ) p ON true
+                    WHERE c.oracle_id = CAST(:oracle AS uuid)
+                    ORDER BY c.lang IS DISTINCT FROM 'en', c.released_at DESC NULLS LAST, c.set_code,
+                             length(c.collector_number), c.collector_number, c.lang
+                    LIMIT 500
                     """
                 ),
-                {"prefix": pattern, "needle": needle, "limit": limit},
+                {"oracle": oracle_id},
             )
-            return [_row_to_card(row) for row in rows]
+            return [dict(row) for row in rows.mappings()]
 
     def by_set(self, set_code: str) -> list[Card]:
         """A set's printings by the number in the collector number (2 before 10, A-52 beside 52)."""

@@ -2,7 +2,7 @@
 
 The rule, per variant (card, marketplace, condition, finish, language, currency) and
 hourly bucket of `card_prices_hourly`: its mean price p is flagged when
-  - the variant has at least MIN_BEFORE prices in the WINDOW (7 days) before it, and
+  - the variant has at least MIN_BEFORE prices in the WINDOW (4 days) before it, and
     p is more than `multiple` times their median m, or less than m / `multiple`;
   - and the price comes back: one of the variant's next RETURN_POINTS prices, within
     WINDOW of p, lies between m / `multiple` and m * `multiple`.
@@ -28,8 +28,10 @@ from typing import Any
 
 from sqlalchemy import Engine, text
 
+from data.repositories.market_index import BULK_PLANS
+
 DEFAULT_MULTIPLE = 5.0
-WINDOW = timedelta(days=7)
+WINDOW = timedelta(days=4)
 MIN_BEFORE = 3
 RETURN_POINTS = 3
 VARIANT = ("card_id", "marketplace_id", "condition", "finish", "language", "currency")
@@ -41,29 +43,35 @@ _BACK = " OR ".join(
 )
 _JUDGE = f"""
     CREATE TEMPORARY TABLE judged ON COMMIT DROP AS
-    WITH points AS (
-        SELECT {", ".join(VARIANT)}, bucket, sum_price / samples AS price
+    WITH points AS MATERIALIZED (  -- judged in float8: a ratio test needs no exact decimals, and is 10x faster
+        SELECT {", ".join(VARIANT)}, bucket, sum_price, samples, sum_price::float8 / samples AS p
         FROM card_prices_hourly
         WHERE samples > 0 AND sum_price > 0 AND bucket >= :read_from {{cards}}
     ),
+    -- A flag needs a price more than k times another one of the window (its median is one of the
+    -- prices): only variants whose highest price is k times their lowest are judged further.
+    -- Nearly no variant is, so the costly part below sees a handful of rows, not the window's.
+    candidates AS (
+        SELECT {", ".join(VARIANT)} FROM points
+        GROUP BY {", ".join(VARIANT)} HAVING max(p) > :k * min(p)
+    ),
     framed AS (
         SELECT *,
-               array_agg(price) OVER (w RANGE BETWEEN :window PRECEDING AND '1 microsecond' PRECEDING) AS before,
-               {
-    ", ".join(f"lead(price, {i}) OVER w AS n{i}, lead(bucket, {i}) OVER w AS t{i}" for i in range(1, RETURN_POINTS + 1))
-}
-        FROM points
+               array_agg(p) OVER (w RANGE BETWEEN :window PRECEDING AND '1 microsecond' PRECEDING) AS before,
+               {", ".join(f"lead(p, {i}) OVER w AS n{i}, lead(bucket, {i}) OVER w AS t{i}"
+                          for i in range(1, RETURN_POINTS + 1))}
+        FROM points JOIN candidates USING ({", ".join(VARIANT)})
         WINDOW w AS (PARTITION BY {", ".join(VARIANT)} ORDER BY bucket)
     ),
-    medians AS (
-        SELECT *, CASE WHEN cardinality(before) >= {MIN_BEFORE} THEN
-                      (SELECT percentile_disc(0.5) WITHIN GROUP (ORDER BY x) FROM unnest(before) AS x) END AS median
-        FROM framed
-        WHERE bucket >= :write_from
+    medians AS MATERIALIZED (  -- the median once per price, not once per use below
+        SELECT f.*, m.median
+        FROM framed f
+        CROSS JOIN LATERAL (SELECT percentile_disc(0.5) WITHIN GROUP (ORDER BY x) AS median FROM unnest(f.before) x) m
+        WHERE f.bucket >= :write_from AND cardinality(f.before) >= {MIN_BEFORE}
     )
-    SELECT {", ".join(VARIANT)}, bucket, price, median
+    SELECT {", ".join(VARIANT)}, bucket, sum_price / samples AS price, round(median::numeric, 6) AS median
     FROM medians
-    WHERE median IS NOT NULL AND (price > :k * median OR price * :k < median) AND ({_BACK})"""
+    WHERE (p > :k * median OR p * :k < median) AND ({_BACK})"""
 _UNFLAG = f"""
     DELETE FROM price_outliers o
     WHERE o.bucket >= :write_from {{cards}}
@@ -96,7 +104,7 @@ class OutlierRepository:
         cards = "" if card_ids is None else "AND {column} = ANY(:card_ids)"
         with self.engine.begin() as conn:
             conn.execute(text("SELECT pg_advisory_xact_lock(hashtext('price_outliers'))"))
-            conn.execute(text("SET LOCAL work_mem = '64MB'"))
+            conn.execute(text(BULK_PLANS))
             conn.execute(text(_JUDGE.format(cards=cards.format(column="card_id"))), params)
             changed = list(conn.execute(text(_UNFLAG.format(cards=cards.format(column="o.card_id"))), params).scalars())
             changed += [bucket for bucket, new in conn.execute(text(_FLAG), params) if new]

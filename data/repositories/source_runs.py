@@ -4,7 +4,8 @@ While a run is in progress its process holds a session-level advisory lock named
 the run's id, on a connection of its own. PostgreSQL drops the lock when that
 session ends, so a free lock on a run still marked 'running' means its process
 died (kill -9, OOM, a lost machine): recovery may then claim the run and settle
-the rows it had committed.
+the rows it had committed. A run held by a live process is in progress: its row
+counts are brought up to date after each batch, so the rows written so far show.
 """
 
 from __future__ import annotations
@@ -126,6 +127,61 @@ class SourceRunRepository:
                     "error": error,
                 },
             )
+
+    def progress(self, run_id: int, totals: RunTotals) -> None:
+        """The rows a run in progress has written so far (one small UPDATE per batch of prices)."""
+        with self.engine.begin() as conn:
+            conn.execute(
+                text(
+                    """
+                    UPDATE source_runs SET cards = :cards, rows_inserted = :inserted, rows_updated = :updated,
+                        rows_unchanged = :unchanged, rows_rejected = :rejected
+                    WHERE id = :id AND status = 'running'
+                    """
+                ),
+                {
+                    "id": run_id,
+                    "cards": totals.cards,
+                    "inserted": totals.inserted,
+                    "updated": totals.updated,
+                    "unchanged": totals.unchanged,
+                    "rejected": totals.rejected,
+                },
+            )
+
+    def in_progress(self) -> list[dict[str, Any]]:
+        """Runs marked 'running' whose process is alive (holds the run's lock), oldest first.
+
+        Read from pg_locks without taking any lock, so it never stands in a recovery's way;
+        a run whose process died is left out even before recovery marks it interrupted."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                text(
+                    """
+                    SELECT r.* FROM source_runs r
+                    WHERE r.status = 'running' AND EXISTS (
+                        SELECT 1 FROM pg_locks l
+                        WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 2
+                          AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+                          AND l.classid = :locks AND l.objid = r.id)
+                    ORDER BY r.started_at, r.id
+                    """
+                ),
+                {"locks": RUN_LOCKS},
+            ).mappings()
+            return [dict(row) for row in rows]
+
+    def last_checked(self, source: str) -> datetime | None:
+        """When the newest run of `source` that got the provider's current file ended (a run that
+        imported it, or found it unchanged); None when none has."""
+        with self.engine.connect() as conn:
+            return conn.execute(
+                text(
+                    "SELECT max(finished_at) FROM source_runs"
+                    " WHERE source = :source AND status IN ('succeeded', 'unchanged')"
+                ),
+                {"source": source},
+            ).scalar()
 
     def _release(self, run_id: int) -> None:
         with self._guard:

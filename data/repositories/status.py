@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Engine, text
+from sqlalchemy import Connection, Engine, text
 
 from data.db import StorageMode, storage_mode
+
+# Below this many rows (by the planner's estimate) the snapshots are counted exactly: a second or so.
+EXACT_BELOW = 5_000_000
 
 
 def database_status(engine: Engine) -> dict[str, str]:
@@ -28,19 +31,42 @@ def database_status(engine: Engine) -> dict[str, str]:
                 """
             )
         ).one()
-        # An exact count of the snapshots would scan them all; the planner's estimate is enough.
+        snapshots = snapshot_count(conn, mode)
+        report.update(cards=str(counts[0]), markets=str(counts[1]), snapshots=snapshots)
+        if mode is StorageMode.TIMESCALEDB:
+            report["chunks"] = _chunks(conn)
+        report["rollups"] = f"{counts[2]:,} card-hours"
+        return report
+
+
+def snapshot_count(conn: Connection, mode: StorageMode) -> str:
+    """The number of price snapshots: exact ("10,288"), or "about N (estimate)" on a table so large
+    that counting would scan millions of rows.
+
+    The planner's estimate (reltuples) is -1 or 0 until the first VACUUM or ANALYZE, and it lags
+    behind inserts: it is only trusted when it says the table is big, and then said to be one.
+    On TimescaleDB, compressed chunks hold no rows of their own: approximate_row_count counts them."""
+    if mode is StorageMode.TIMESCALEDB:
+        estimate = conn.execute(text("SELECT approximate_row_count('price_snapshots')")).scalar()
+    else:
         estimate = conn.execute(
             text(
-                "SELECT GREATEST(sum(c.reltuples), 0)::bigint FROM pg_class c"
+                "SELECT sum(GREATEST(c.reltuples, 0))::bigint FROM pg_class c"
                 " WHERE c.oid = 'price_snapshots'::regclass"
                 " OR c.oid IN (SELECT inhrelid FROM pg_inherits"
                 "              WHERE inhparent = 'price_snapshots'::regclass)"
             )
         ).scalar()
-        report.update(
-            cards=str(counts[0]),
-            markets=str(counts[1]),
-            snapshots=f"about {estimate:,}",
-            rollups=f"{counts[2]:,} card-hours",
+    if estimate is None or estimate < EXACT_BELOW:
+        return f"{conn.execute(text('SELECT count(*) FROM price_snapshots')).scalar():,}"
+    return f"about {estimate:,} (estimate)"
+
+
+def _chunks(conn: Connection) -> str:
+    total, compressed = conn.execute(
+        text(
+            "SELECT count(*), count(*) FILTER (WHERE is_compressed) FROM timescaledb_information.chunks"
+            " WHERE hypertable_name = 'price_snapshots'"
         )
-        return report
+    ).one()
+    return f"{total:,} ({compressed:,} compressed)"

@@ -34,6 +34,7 @@ MARKETPLACES_TTL = 60.0
 MAX_SEARCH_CHARS = 100
 VARIANT_KEYS = ("marketplace_id", "condition", "finish", "language", "currency")
 POINT_VALUES = ("price", "low", "high", "market", "listings", "quantity")
+PRINTING_KEYS = ("id", "name", "set_code", "set_name", "collector_number", "lang", "released_at")
 
 
 def _part(value: Any, code: str | None = None) -> str:
@@ -270,8 +271,29 @@ class CardQueries:
             self._marketplaces = (now, {str(m.id): plain(asdict(m)) for m in self.marketplaces.all()})
         return self._marketplaces[1]
 
+    def printings(self, card: dict[str, Any]) -> list[dict[str, Any]]:
+        """Every printing of `card` (a detail's card: the same oracle id), English first, then newest,
+        each with its headline latest price (see CardRepository.printings); just `card` when it has no
+        oracle id. Not cached: one indexed read, and the other printings' prices move on their own."""
+        if not card.get("oracle_id"):
+            alone = {key: card.get(key) for key in PRINTING_KEYS}
+            return [plain({**alone, "price": None, "currency": None, "time": None, "marketplace": None})]
+        return [plain(row) for row in self.cards.printings(card["oracle_id"])]
+
+    def summary(self, card_id: int) -> dict[str, Any] | None:
+        """What a link preview of the card page says: the printing (`card`) and its headline latest
+        price (`price`, `currency`, `time`, `marketplace`, all None without one); None for no such card."""
+        try:
+            card = self.detail(card_id)["card"]
+        except NotFound:
+            return None
+        mine = next((p for p in self.printings(card) if p["id"] == card_id), {})
+        return {"card": card, **{key: mine.get(key) for key in ("price", "currency", "time", "marketplace")}}
+
     def search(self, query: str, limit: int = 20) -> list[dict[str, Any]]:
-        """Printings by name: prefix matches first, then fuzzy ones (not cached: it is an index hit).
+        """Printings whose name has each typed word at the start of one of its words, accents, case
+        and punctuation aside, or that are close to the text (typos); best match first, then the
+        English printing, then the newest (CardRepository.search). Not cached: it is an index hit.
 
         The text is cleaned first (see `search_text`); a limit is kept between 1 and 50."""
         needle = search_text(query)

@@ -5,7 +5,8 @@ then through `IngestPrices`: provider identities are resolved to printings,
 unknown ones are rejected with their reason, each batch is committed, and the
 run is recorded in `source_runs`. A run that fails keeps the batches it already
 committed and is marked failed with the error; re-running it completes the data
-without duplicates (the write path is an upsert). Whatever fails, settling
+without duplicates (the write path is an upsert). While it runs, its row counts on
+`source_runs` are brought up to date after each batch of prices. Whatever fails, settling
 included, the run ends recorded as failed or succeeded.
 
 Rows no source can be right about are rejected here, row by row, so that every
@@ -253,6 +254,14 @@ class ImportPrices:
         run.totals.unchanged += result.unchanged
         run.times |= result.times
         run.card_ids |= result.card_ids
+        self._progress(run)
+
+    def _progress(self, run: _Run) -> None:
+        """Show the rows written so far on the run's row; a failure to show them never stops the run."""
+        try:
+            self.runs.progress(run.run_id, run.totals)
+        except Exception as exc:
+            log.warning("run %d: its progress could not be recorded: %s", run.run_id, exc)
 
     def _resolve(self, run: _Run, prices: list[PriceObservation]) -> list[PriceSnapshot]:
         keys: dict[IdentityKind, set[str]] = defaultdict(set)

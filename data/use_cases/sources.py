@@ -9,7 +9,9 @@ and is imported without --as-of; every collector dates its runs) is not guessed 
 no succeeded run of a source has a date, its age is counted from when its newest succeeded
 run finished, and the row says so (`data_dated` false). An undated run never makes a dated
 source look fresher: reading the newest price time it wrote would scan price_snapshots,
-which has no index on the run."""
+which has no index on the run.
+
+`collecting` lists the runs in progress (their process alive), with the rows stored so far."""
 
 from __future__ import annotations
 
@@ -78,3 +80,17 @@ class SourceQueries:
                 )
             )
         return rows
+
+    def collecting(self) -> list[dict[str, Any]]:
+        """The collections in progress, oldest first: `source`, `started_at` (ISO), `rows` (price rows
+        stored so far: inserted, updated or already present; counted after each batch) and `file_date`
+        (ISO, None when the run has none). Read live, not cached."""
+        return [
+            {
+                "source": run["source"],
+                "started_at": run["started_at"].isoformat(),
+                "rows": (run["rows_inserted"] or 0) + (run["rows_updated"] or 0) + (run["rows_unchanged"] or 0),
+                "file_date": run["file_date"].isoformat() if run["file_date"] else None,
+            }
+            for run in self.runs.in_progress()
+        ]

@@ -35,6 +35,9 @@ def upgrade() -> None:
         );
         -- The index reads one window of buckets; a settle re-judges one window from a time.
         CREATE INDEX ix_price_outliers_bucket ON price_outliers (bucket);
+        -- Each settle deletes and re-chains the index's newest rows: vacuumed and analyzed early,
+        -- its reads keep the primary key plan (with stale statistics, measured 2.5 ms against 0.3).
+        ALTER TABLE market_index SET (autovacuum_vacuum_scale_factor = 0.02, autovacuum_analyze_scale_factor = 0.02);
         """
     )
 

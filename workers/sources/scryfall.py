@@ -48,6 +48,11 @@ def _image(obj: dict[str, Any]) -> str | None:
     return images.get("normal") or images.get("large") or images.get("small")
 
 
+def _language_code(value: Any) -> str | None:
+    """Scryfall's language code ("en", "zhs"); None for anything else."""
+    return value if isinstance(value, str) and value.isascii() and 0 < len(value) <= 8 else None
+
+
 def parse_card(obj: dict[str, Any]) -> Card:
     """One Scryfall card object as a printing with its identities; ValueError naming the
     first field that is missing or cannot be stored."""
@@ -72,6 +77,8 @@ def parse_card(obj: dict[str, Any]) -> Card:
         legalities=dict(legalities) if isinstance(legalities, dict) else legalities,
         finishes=tuple(finishes),
         image_url=_image(obj),
+        # A language that is not a code is left unknown: the printing and its prices still count.
+        lang=_language_code(obj.get("lang")),
     )
     problem = card_problem(card)
     if problem:
