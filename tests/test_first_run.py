@@ -117,7 +117,8 @@ def test_a_run_whose_process_died_is_not_shown_as_collecting(services):
     assert (shown["source"], shown["rows"], shown["file_date"]) == ("cardmarket", 7, None)
     with services.engine.begin() as conn:  # the process holding its lock is gone
         conn.exec_driver_sql(
-            f"SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory'"
+            # With a timeout it waits for the backend to exit, and so for its lock to go.
+            f"SELECT pg_terminate_backend(pid, 5000) FROM pg_locks WHERE locktype = 'advisory'"
             f" AND classid = {RUN_LOCKS} AND objid = {run_id}"
         )
     assert services.source_queries.collecting() == []

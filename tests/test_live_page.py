@@ -15,8 +15,11 @@ TCG_NONFOIL = "TCGplayer · nonfoil · NM · en"
 
 
 def _trace(dash_duo, name: str) -> dict:
-    traces = dash_duo.driver.execute_script("return document.querySelector('#card-history-graph .js-plotly-plot').data")
-    return next(t for t in traces if t["name"] == name)
+    """The chart's trace of that name; {} while the chart is not drawn yet (or is drawn without it)."""
+    traces = dash_duo.driver.execute_script(
+        "const plot = document.querySelector('#card-history-graph .js-plotly-plot'); return plot && plot.data"
+    )
+    return next((t for t in traces or [] if t.get("name") == name), {})
 
 
 def _wait(condition, timeout: float = 15) -> None:
@@ -32,7 +35,7 @@ def test_card_chart_gains_the_imported_point_without_a_reload(dash_duo, services
     dash_duo.start_server(create_app(services))
     dash_duo.wait_for_page(f"{dash_duo.server_url}/card?id={card}&range=24h&currency=USD")
     _wait(lambda: dash_duo.driver.execute_script("return document.getElementById('live-status').textContent") == "live")
-    _wait(lambda: _trace(dash_duo, TCG_NONFOIL)["y"] == [0.36])
+    _wait(lambda: _trace(dash_duo, TCG_NONFOIL).get("y") == [0.36])
     dash_duo.driver.execute_script("window.notReloaded = true")
 
     consider = next(o for o in scryfall_objects if o["id"] == CONSIDER)
@@ -41,7 +44,7 @@ def test_card_chart_gains_the_imported_point_without_a_reload(dash_duo, services
         handle.write(json.dumps({**consider, "prices": {**consider["prices"], "usd": "0.41"}}) + "\n")
     import_scryfall(services, next_day)
 
-    _wait(lambda: _trace(dash_duo, TCG_NONFOIL)["y"] == [0.36, 0.41])
+    _wait(lambda: _trace(dash_duo, TCG_NONFOIL).get("y") == [0.36, 0.41])
     trace = _trace(dash_duo, TCG_NONFOIL)
     assert trace["x"][-1].startswith("2025-11-02T00:00:00")
     assert trace["customdata"][-1] == ["0.41", "USD"]
