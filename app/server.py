@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import dash
 from flask import Flask
 
 import assets
-from app import health, not_found
+from app import first_layout, health, not_found
 from app.bootstrap import Services
 from app.compression import compress
 from app.live.bridge import RedisBridge
@@ -23,6 +25,7 @@ from callbacks import market as market_callbacks
 from callbacks import shell as shell_callbacks
 from callbacks import sources as sources_callbacks
 from callbacks import theme as theme_callbacks
+from callbacks.first_draw import FirstDraw
 from layouts import card as card_layout
 from layouts import compare as compare_layout
 from layouts import market as market_layout
@@ -49,35 +52,47 @@ def create_app(services: Services, compressed: bool = True) -> dash.Dash:
         title="CardCharts",
         update_title=None,
         suppress_callback_exceptions=True,
+        hooks=first_layout.HOOKS,
     )
+    # Each page's load callbacks run in the server as its layout is built (callbacks/first_draw.py),
+    # in the scheme the browser last chose: the first chart comes with the page.
+    first_draw = FirstDraw(app)
+
+    def drawn(layout: Callable[..., Any]) -> Callable[..., Any]:
+        return first_draw.layout(layout, lambda: {("color-scheme", "data"): theme_callbacks.requested_scheme()})
+
     dash.register_page(
         "market",
+        loads=(first_layout.CHARTS, first_layout.GRIDS),
         path="/",
         name="Market",
         title="Market · CardCharts",
         description="Magic: The Gathering card prices: the market index, top movers and value by format.",
-        layout=market_layout.layout,
+        layout=drawn(market_layout.layout),
     )
     card_page = card_layout.PageMeta(card_callbacks.page_summary(services.card_queries))  # title and tags of ?id=
     dash.register_page(
         "card",
+        loads=(first_layout.CHARTS, first_layout.GRIDS),
         path="/card",
         name="Card",
         title=card_page.title,
         description=card_page.description,
-        layout=card_layout.layout,
+        layout=drawn(card_layout.layout),
     )
     card_page.install(app)
     dash.register_page(
         "compare",
+        loads=(first_layout.CHARTS,),
         path="/compare",
         name="Compare",
         title="Compare · CardCharts",
         description="Up to eight Magic: The Gathering printings' prices on one chart.",
-        layout=compare_layout.layout,
+        layout=drawn(compare_layout.layout),
     )
     dash.register_page(
         "sources",
+        loads=(first_layout.GRIDS,),
         path="/sources",
         name="Sources",
         title="Sources · CardCharts",
@@ -85,7 +100,9 @@ def create_app(services: Services, compressed: bool = True) -> dash.Dash:
         layout=sources_layout.layout,
     )
     not_found.register(app)
-    app.layout = shell()
+    # The first layout holds the page the browser opened, and its HTML asks early for what it loads.
+    app.layout = lambda: shell(theme_callbacks.requested_scheme(), first_layout.page_container(app))
+    first_layout.ask_early(app)
     harden(app)
     if compressed:
         compress(app)
@@ -93,10 +110,10 @@ def create_app(services: Services, compressed: bool = True) -> dash.Dash:
     shell_callbacks.register(app)
     chart_controls.name_exports(app)
     live_callbacks.register(app)
-    market_callbacks.register(app, services.market_queries, services.source_queries)
+    market_callbacks.register(app, services.market_queries, services.source_queries, first_draw)
     sources_callbacks.register(app, services.source_queries)
-    card_callbacks.register(app, services.card_queries)
-    compare_callbacks.register(app, services.card_queries, services.compare_queries)
+    card_callbacks.register(app, services.card_queries, first_draw)
+    compare_callbacks.register(app, services.card_queries, services.compare_queries, first_draw)
     health.register(server, services)
     manager = ConnectionManager()
     LiveEndpoint(

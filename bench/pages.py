@@ -12,7 +12,10 @@ the median of --runs loads:
 - bytes transferred (the Resource Timing transferSize of the document and every resource:
   headers and encoded bodies, 0 for what came from the browser's cache);
 - the time to the first chart with data, from navigation start to the first animation frame
-  in which a .js-plotly-plot holds a trace with points.
+  in which a .js-plotly-plot holds a trace with points. The server draws each page's first
+  chart into the page's first layout (app/first_layout.py, callbacks/first_draw.py), with
+  the data its callback would send; the page's grids are drawn after it (assets/first_layout.js),
+  within the second this benchmark waits after the chart, so their bytes are counted.
 Each server is warmed with one untimed load of each page first (its compressed-file cache,
 the query cache): "cold" is the browser's cache. Targets: cold <= 1.0 s and < 2.5 MB, warm <= 0.5 s.
 """

@@ -12,6 +12,7 @@ from callbacks import params
 from callbacks.chart_controls import chart_scale, follow_range_hint, follow_scale_switch
 from callbacks.faults import bad_input, database_error
 from callbacks.figures import card_history_figure
+from callbacks.first_draw import FirstDraw
 from callbacks.search import search_options
 from callbacks.units import money, signed_percent
 from callbacks.url_state import inputs, keep_in_url
@@ -99,7 +100,9 @@ def page_summary(cards: CardQueries) -> Any:
     return summary
 
 
-def register(app: Dash, cards: CardQueries) -> None:
+def register(app: Dash, cards: CardQueries, first_draw: FirstDraw) -> None:
+    """The card page's callbacks; the printing's details and its chart are first drawn in the page's layout."""
+
     @app.callback(Output("card-search", "data"), Input("card-search", "searchValue"), prevent_initial_call=True)
     def search(text):
         options = search_options(cards, text, "card search")
@@ -112,7 +115,7 @@ def register(app: Dash, cards: CardQueries) -> None:
         except params.BadInput:
             return no_update  # cleared, or not an option this page offered
 
-    @app.callback(
+    @first_draw.callback(
         Output("card-header", "children"),
         Output("card-latest-grid", "rowData"),
         Output("card-latest-grid", "columnDefs"),
@@ -143,7 +146,7 @@ def register(app: Dash, cards: CardQueries) -> None:
         ClientsideFunction("card", "title"), Output("card-title", "id"), Input("card-title", "data")
     )
 
-    @app.callback(
+    @first_draw.callback(
         Output("card-history-graph", "figure"),
         Output("card-status", "children"),
         *inputs(URL_PARAMS),

@@ -11,6 +11,7 @@ from callbacks import params
 from callbacks.chart_controls import chart_scale, follow_range_hint, follow_scale_switch
 from callbacks.faults import bad_input, database_error
 from callbacks.figures import compare_figure
+from callbacks.first_draw import FirstDraw
 from callbacks.search import UNREACHABLE, label, search_options
 from callbacks.url_state import inputs, keep_in_url
 from data.domain import RANGES, Condition, Finish, Language, NotFound
@@ -38,7 +39,9 @@ def _options(value: Any) -> list[dict[str, Any]]:
     return [o for o in value if isinstance(o, dict) and isinstance(o.get("value"), str)]
 
 
-def register(app: Dash, cards: CardQueries, compare: CompareQueries) -> None:
+def register(app: Dash, cards: CardQueries, compare: CompareQueries, first_draw: FirstDraw) -> None:
+    """The compare page's callbacks; its chart is first drawn in the page's layout."""
+
     @app.callback(
         Output("compare-search", "data"),
         Input("compare-search", "searchValue"),
@@ -73,7 +76,7 @@ def register(app: Dash, cards: CardQueries, compare: CompareQueries) -> None:
     def choose(values):
         return values if isinstance(values, list) else []  # the draw callback names what is not an id
 
-    @app.callback(
+    @first_draw.callback(
         Output("compare-graph", "figure"),
         Output("compare-status", "children"),
         *inputs(URL_PARAMS),

@@ -8,6 +8,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from callbacks import params
 from callbacks.faults import bad_input, database_error
 from callbacks.figures import market_index_figure, volume_by_format_figure
+from callbacks.first_draw import FirstDraw
 from callbacks.url_state import keep_in_url
 from data.domain import RANGES, Condition, Finish, Language
 from data.use_cases.market import MOVER_PERIODS, MarketQueries, parse_sub_index
@@ -47,8 +48,11 @@ def _sub_index(text: str) -> str:
     return text
 
 
-def register(app: Dash, market: MarketQueries, sources: SourceQueries) -> None:
-    @app.callback(
+def register(app: Dash, market: MarketQueries, sources: SourceQueries, first_draw: FirstDraw) -> None:
+    """The market page's callbacks; its index chart, overview, index choices, movers and value by format
+    are first drawn in the page's layout."""
+
+    @first_draw.callback(
         Output("market-index-graph", "figure"),
         Output("market-overview", "children"),
         Output("market-status", "children"),
@@ -98,14 +102,14 @@ def register(app: Dash, market: MarketQueries, sources: SourceQueries) -> None:
         return market_index_figure(chained, average, scheme), figures, notices
 
     # While a run collects (its notice is shown), the page looks again every few seconds for its rows so far.
+    # It runs on load too: the first draw may show the notice.
     app.clientside_callback(
         "(children) => !JSON.stringify(children || []).includes('\"market-collecting\"')",
         Output("market-collect-tick", "disabled"),
         Input("market-status", "children"),
-        prevent_initial_call=True,
     )
 
-    @app.callback(
+    @first_draw.callback(
         Output("market-index", "data"),
         Input("market-currency", "value"),
         Input("market-refresh", "data"),
@@ -120,7 +124,7 @@ def register(app: Dash, market: MarketQueries, sources: SourceQueries) -> None:
             kept, chosen = [], "all"  # the index callback reports the error
         return sub_index_options(kept, chosen)
 
-    @app.callback(
+    @first_draw.callback(
         Output("movers-gainers", "rowData"),
         Output("movers-losers", "rowData"),
         Output("market-volume-graph", "figure"),

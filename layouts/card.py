@@ -129,7 +129,8 @@ def layout(
     return html.Div(
         [
             ignored(notes),
-            dcc.Store(id="card-id", data=raw_id),
+            # Never None: a Store given None reports a change as it mounts, which reruns the page's callbacks.
+            dcc.Store(id="card-id", data=raw_id or ""),
             dcc.Store(id="card-title"),
             live_channels(*followed),
             refresh_counter("card-detail-refresh"),
@@ -328,20 +329,27 @@ class PageMeta:
     def __init__(self, summary: Callable[[int], dict[str, Any] | None]) -> None:
         self.summary = summary
 
-    def _current(self) -> dict[str, Any] | None:
-        """The summary of the page request's printing, read once per request; None elsewhere (a
-        callback request, another page, a bad id)."""
+    def _current(self, id: Any = None) -> dict[str, Any] | None:
+        """The summary of the printing `id` when given, else of the page request's printing, read once
+        per request; None elsewhere (a callback request, another page, a bad id)."""
+        if id is not None:
+            return self._read(id)
         if not has_request_context() or request.path.rstrip("/") != "/card":
             return None
         if "card_summary" not in g:
-            try:
-                g.card_summary = self.summary(card_id(request.args.get("id")))
-            except BadInput:
-                g.card_summary = None
+            g.card_summary = self._read(request.args.get("id"))
         return g.card_summary
 
-    def title(self, **_path: Any) -> str:
-        current = self._current()
+    def _read(self, id: Any) -> dict[str, Any] | None:
+        try:
+            return self.summary(card_id(id))
+        except BadInput:
+            return None
+
+    def title(self, id: Any = None, **_query: Any) -> str:
+        """The tab title: of the request's printing, or of `id` when the caller knows the page's query
+        (app/first_layout.py builds the page a layout request's Referer names)."""
+        current = self._current(id)
         return page_title(current["card"]) if current else PAGE_TITLE
 
     def description(self, **_path: Any) -> str:

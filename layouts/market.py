@@ -313,13 +313,20 @@ def sub_label(sub: str) -> str:
 
 
 def sub_index_options(kept: list[dict[str, str]], chosen: str) -> list[dict[str, str]]:
-    """All cards, each format and rarity, then the sets the index keeps (and the chosen one, always)."""
+    """All cards, each format and rarity, then the sets the index keeps (and the chosen one, always).
+    A kept key that is no index name (a provider's legality key with markup in it) is left out."""
     values = ["all", *(f"format:{f['value']}" for f in FORMATS[1:]), *(f"rarity:{r}" for r in RARITIES)]
     values += sorted(f"{row['kind']}:{row['key']}" for row in kept if row["kind"] == "set")
     values += [f"{row['kind']}:{row['key']}" for row in kept if row["kind"] != "set"]
     if chosen not in values:
         values.append(chosen)
-    return [{"value": value, "label": sub_label(value)} for value in dict.fromkeys(values)]
+    options = []
+    for value in dict.fromkeys(values):
+        try:
+            options.append({"value": value, "label": sub_label(value)})
+        except ValueError:
+            continue
+    return options
 
 
 def overview_figures(overview: dict[str, Any]) -> list[dmc.Paper]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import dash
 import dash_mantine_components as dmc
 from dash import dcc, html
+from dash.development.base_component import Component
 
 NAVIGATION = (("Market", "/"), ("Card", "/card"), ("Compare", "/compare"), ("Sources", "/sources"))
 BREAKPOINT = "sm"  # Mantine's 48em: the phone layout below it
@@ -28,12 +29,14 @@ def _links(**style) -> list[dmc.Anchor]:
     return [dmc.Anchor(label, href=href, underline="never", **style) for label, href in NAVIGATION]
 
 
-def shell() -> dmc.MantineProvider:
+def shell(scheme: str = "light", pages: Component | None = None) -> dmc.MantineProvider:
+    """The frame, in the colour scheme ("light" or "dark") the browser last chose (callbacks/theme.py),
+    around Dash's page container (`pages`: one that holds a page already, app/first_layout.py)."""
     return dmc.MantineProvider(
         id="mantine-provider",
-        forceColorScheme="light",
+        forceColorScheme=scheme,
         children=[
-            dcc.Store(id="color-scheme", storage_type="local", data="light"),
+            dcc.Store(id="color-scheme", storage_type="local", data=scheme),
             dcc.Store(id="live-message"),
             dcc.Store(id="live-followed"),
             dcc.Location(id="url", refresh="callback-nav"),
@@ -69,7 +72,9 @@ def shell() -> dmc.MantineProvider:
                                 dmc.Group(
                                     [
                                         live_badge(),
-                                        dmc.Switch(id="color-scheme-switch", label="Dark", size="sm"),
+                                        dmc.Switch(
+                                            id="color-scheme-switch", label="Dark", size="sm", checked=scheme == "dark"
+                                        ),
                                     ],
                                     gap="sm",
                                     wrap="nowrap",
@@ -78,7 +83,7 @@ def shell() -> dmc.MantineProvider:
                         )
                     ),
                     dmc.AppShellNavbar(dmc.Stack(_links(size="lg"), gap="md"), id="nav-menu", p="md"),
-                    dmc.AppShellMain(html.Div(dash.page_container, className="page")),
+                    dmc.AppShellMain(html.Div(pages or dash.page_container, className="page")),
                 ],
             ),
         ],

@@ -255,3 +255,62 @@ def test_the_newest_price_of_a_jump_waits_for_the_next_and_a_lower_multiple_flag
     strict = RollupRepository(services.engine, outlier_multiple=3)
     strict.refresh_since(days[0])
     assert _flags(services) == [(card, days[3], Decimal("40.0000000000000000"), Decimal("10.0000000000000000"))]
+
+
+def _closes(services):
+    with services.engine.connect() as conn:
+        return [
+            tuple(row)
+            for row in conn.execute(
+                text("SELECT card_id, day, close_bucket, close FROM variant_days ORDER BY card_id, day")
+            )
+        ]
+
+
+def test_the_daily_index_links_each_variant_s_close(services, markets):
+    tcg = markets["tcgplayer"]
+    a, b = _cards(services, 2)
+    morning, evening = DAY1 - timedelta(hours=3), DAY1 + timedelta(hours=6)
+    # Card a trades at 10.00 in the morning and 12.00 in the evening of day 1, then 12.00 on day 2.
+    services.ingest([snap(a, tcg, "10.00", morning), snap(b, tcg, "20.00", morning)])
+    services.ingest([snap(a, tcg, "12.00", evening)])
+    services.ingest([snap(a, tcg, "12.00", DAY2), snap(b, tcg, "20.00", DAY2)])
+    # Close to close, nothing moved: the index is flat (a day mean of 11.00 would say +4.5%).
+    assert [(row[1], row[2], row[3]) for row in _levels(services)] == [
+        (None, 0, Decimal("100.00000000")),
+        (Decimal("1.000000000000"), 2, Decimal("100.00000000")),
+    ]
+    # A late price for an earlier hour of day 1 leaves its close; a later one replaces it.
+    services.ingest([snap(a, tcg, "30.00", DAY1 - timedelta(hours=6))])
+    assert _closes(services)[0][2:] == (evening, Decimal("12.0000000000000000"))
+    services.ingest([snap(a, tcg, "15.00", DAY1 + timedelta(hours=9))])
+    assert _closes(services)[0][2:] == (DAY1 + timedelta(hours=9), Decimal("15.0000000000000000"))
+    relative = Decimal(f"{math.sqrt(12 / 15):.12f}")
+    assert [row[1] for row in _levels(services)] == [None, relative]
+    # The kept days are exactly what a whole rebuild computes.
+    kept, levels = _closes(services), _levels(services)
+    services.rollups.refresh_since(DAY1 - DAY)
+    assert _closes(services) == kept and _levels(services) == levels
+
+
+def test_a_flagged_close_falls_back_to_the_day_s_last_good_hour(services, markets):
+    tcg = markets["tcgplayer"]
+    cards = _cards(services, 10)
+    days = [T0 + i * DAY for i in range(6)]
+    wild = cards[0]
+    for i, day in enumerate(days):
+        services.ingest([snap(card, tcg, "50.00", day - timedelta(hours=4)) for card in cards])
+        if i == 3:  # a 4,321.09 typo is day 3's last price of card 0
+            services.ingest([snap(wild, tcg, "4321.09", day + timedelta(hours=4))])
+    assert [row[:2] for row in _flags(services)] == [(wild, days[3] + timedelta(hours=4))]
+    day3 = [row for row in _closes(services) if row[0] == wild][3]
+    assert day3[2:] == (days[3] - timedelta(hours=4), Decimal("50.0000000000000000"))
+    # Every link rests on all ten cards, and the index stays exactly flat.
+    assert [(row[1], row[2], row[3]) for row in _levels(services)][1:] == [
+        (Decimal("1.000000000000"), 10, Decimal("100.00000000"))
+    ] * 5
+    # Raised to a multiple the typo does not reach, the flag goes and the close is the typo again.
+    lenient = RollupRepository(services.engine, outlier_multiple=100)
+    lenient.refresh_touched([days[5]], None)
+    assert _flags(services) == []
+    assert [row for row in _closes(services) if row[0] == wild][3][3] == Decimal("4321.0900000000000000")

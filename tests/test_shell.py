@@ -243,15 +243,31 @@ def _count_callbacks(app) -> Counter:
     return counts
 
 
-MAIN = {
-    "/": [
-        "..market-index-graph.figure...market-overview.children...market-status.children..",
-        "..movers-gainers.rowData...movers-losers.rowData...market-volume-graph.figure...movers-status.children..",
-        "market-index.data",
-    ],
-    "/sources": ["..sources-grid.rowData...sources-status.children.."],
-    "card": ["..card-history-graph.figure...card-status.children.."],
+def _output(app, part: str) -> str:
+    """The callback map's key (its outputs) of the callback that writes `part` ("id.property")."""
+    return next(output for output in app.callback_map if part in output)
+
+
+# On load, a page's main callbacks run in the server, inside its first layout (callbacks/first_draw.py),
+# and Dash's router does not run (app/first_layout.py): none of them is requested. What is left is
+# requested once: the sources page's table, and the compare page's names of its printings.
+FIRST_DRAWN = {
+    "/": ["market-index-graph.figure", "movers-gainers.rowData", "market-index.data"],
+    "card": ["card-history-graph.figure", "card-header.children"],
+    "compare": ["compare-graph.figure"],
+    "/sources": [],
 }
+ONCE = {"/": [], "card": [], "compare": ["compare-search.data"], "/sources": ["sources-grid.rowData"]}
+CHARTS = {"/": "market-index-graph", "card": "card-history-graph", "compare": "compare-graph"}
+
+
+def _paper(dash_duo, graph: str) -> str | None:
+    """The chart's paper colour once it is drawn with data (None until then)."""
+    return dash_duo.driver.execute_script(
+        "const plot = document.querySelector(arguments[0] + ' .js-plotly-plot');"
+        "return plot && (plot.data || []).some((t) => (t.x || []).length) ? plot.layout.paper_bgcolor : null",
+        f"#{graph}",
+    )
 
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])
@@ -260,23 +276,115 @@ def test_main_callbacks_run_once_on_load(dash_duo, services, sample, scheme):
     counts = _count_callbacks(app)
     dash_duo.start_server(app)
     dash_duo.wait_for_contains_text("#market-overview", "Printings tracked", timeout=15)
+    if scheme == "dark":  # chosen as a reader does: the switch writes the stored scheme and its cookie
+        dash_duo.find_element("#color-scheme-switch").click()
+        _wait(lambda: _paper(dash_duo, CHARTS["/"]) == "#242424")
     time.sleep(1)  # the first visit's requests are all answered before counting starts
-    dash_duo.driver.execute_script(f"localStorage.setItem('color-scheme', '\"{scheme}\"')")
-    for path, outputs in MAIN.items():
+    paper = "#242424" if scheme == "dark" else "#ffffff"
+    router = _output(app, "_pages_content.children")
+    for path in FIRST_DRAWN:
         url = f"/card?id={sample['consider']}" if path == "card" else path
+        url = f"/compare?ids={sample['consider']},{sample['other']}" if path == "compare" else url
         counts.clear()
         dash_duo.wait_for_page(dash_duo.server_url + url)
+        if path in CHARTS:
+            _wait(lambda path=path: _paper(dash_duo, CHARTS[path]) is not None)
+            assert _paper(dash_duo, CHARTS[path]) == paper, path  # drawn in the stored scheme, by the server
         time.sleep(3)  # anything that would fire a second time has by now
-        assert {output: counts[output] for output in outputs} == dict.fromkeys(outputs, 1), path
-    # The stored scheme was the one the charts were drawn in: no second draw needed.
-    template_bg = dash_duo.driver.execute_script(
-        "return document.querySelector('#card-history-graph .js-plotly-plot').layout.paper_bgcolor"
-    )
-    assert template_bg == ("#242424" if scheme == "dark" else "#ffffff")
+        assert counts[router] == 0, path
+        assert {part: counts[_output(app, part)] for part in FIRST_DRAWN[path]} == dict.fromkeys(FIRST_DRAWN[path], 0)
+        assert {part: counts[_output(app, part)] for part in ONCE[path]} == dict.fromkeys(ONCE[path], 1), path
     # Switching the scheme still redraws the chart, once.
+    dash_duo.wait_for_page(f"{dash_duo.server_url}/card?id={sample['consider']}")
+    _wait(lambda: _paper(dash_duo, CHARTS["card"]) == paper)
+    dash_duo.wait_for_element("#card-latest-grid .ag-row", timeout=15)  # the grid comes too, after the chart
     counts.clear()
     dash_duo.find_element("#color-scheme-switch").click()
-    _wait(lambda: counts[MAIN["card"][0]] == 1)
+    history = _output(app, "card-history-graph.figure")
+    _wait(lambda: counts[history] == 1)
     time.sleep(1)
-    assert counts[MAIN["card"][0]] == 1
+    assert counts[history] == 1
+    assert _paper(dash_duo, CHARTS["card"]) == ("#ffffff" if scheme == "dark" else "#242424")
+    assert _logs(dash_duo) == []
+
+
+def test_a_scheme_stored_before_its_cookie_redraws_once_then_never(dash_duo, services, sample):
+    """A reader who chose dark before the scheme had a cookie: the first load draws light in the server
+    and once more in dark; it writes the cookie, so the next load is drawn dark by the server."""
+    app = create_app(services)
+    counts = _count_callbacks(app)
+    dash_duo.start_server(app)
+    url = f"{dash_duo.server_url}/card?id={sample['consider']}"
+    dash_duo.wait_for_page(url)
+    _wait(lambda: _paper(dash_duo, CHARTS["card"]) == "#ffffff")
+    dash_duo.driver.execute_script("localStorage.setItem('color-scheme', '\"dark\"')")
+    dash_duo.driver.delete_all_cookies()
+    history = _output(app, "card-history-graph.figure")
+    for redraws in (1, 0):
+        counts.clear()
+        dash_duo.wait_for_page(url)
+        _wait(lambda: _paper(dash_duo, CHARTS["card"]) == "#242424")
+        time.sleep(2)
+        assert counts[history] == redraws
+    assert dash_duo.driver.get_cookie("color-scheme")["value"] == "dark"
+    assert _logs(dash_duo) == []
+
+
+def component(tree, id_: str) -> dict | None:
+    """The component with this id in a layout as Dash sends it (JSON)."""
+    if isinstance(tree, dict):
+        if tree.get("props", {}).get("id") == id_:
+            return tree
+        tree = list(tree.get("props", {}).values()) if "props" in tree else list(tree.values())
+    if isinstance(tree, list):
+        return next((found for item in tree if (found := component(item, id_)) is not None), None)
+    return None
+
+
+def _layout_for(client, referrer: str | None) -> dict:
+    headers = {"Referer": referrer} if referrer else {}
+    return client.get("/_dash-layout", headers=headers).get_json()
+
+
+def test_the_first_layout_holds_the_page_its_request_came_from(services, sample):
+    client = create_app(services).server.test_client()
+    client.get("/")
+    card = f"?id={sample['consider']}&range=1y"
+    layout = _layout_for(client, f"http://localhost/card{card}")
+    location = component(layout, "_pages_location")["props"]
+    assert (location["pathname"], location["search"]) == ("/card", card)  # the router sees no change
+    assert component(layout, "_pages_store")["props"]["data"] == {"title": "Consider (MID) · CardCharts"}
+    figure = component(layout, "card-history-graph")["props"]["figure"]
+    assert any(trace["x"] for trace in figure["data"])  # drawn by the callback's own function
+    assert component(layout, "card-range")["props"]["value"] == "1y"
+    assert component(layout, "card-latest-grid")["props"]["rowData"]
+    # The not-found page for an unknown path; nothing for a Referer of another site, or none.
+    layout = _layout_for(client, "http://localhost/card/extra")
+    assert component(layout, "_pages_store")["props"]["data"] == {"title": "Page not found · CardCharts"}
+    for referrer in (None, "http://evil.example/card?id=1", "javascript:alert(1)"):
+        layout = _layout_for(client, referrer)
+        assert component(layout, "_pages_content")["props"].get("children") is None, referrer
+        assert "pathname" not in component(layout, "_pages_location")["props"], referrer
+    # In the scheme of its cookie, which the shell starts in too.
+    client.set_cookie("color-scheme", "dark")
+    layout = _layout_for(client, f"http://localhost/card{card}")
+    assert component(layout, "card-history-graph")["props"]["figure"]["layout"]["paper_bgcolor"] == "#242424"
+    assert component(layout, "color-scheme")["props"]["data"] == "dark"
+    assert component(layout, "mantine-provider")["props"]["forceColorScheme"] == "dark"
+
+
+def test_a_layout_built_for_another_url_gives_way_to_the_router(dash_duo, services, sample):
+    """A browser that sends only the origin as Referer: the layout is built for "/", the page's script
+    sees that it is not the address bar's URL, and the router draws the card page."""
+    app = create_app(services)
+    counts = _count_callbacks(app)
+    dash_duo.start_server(app)
+    dash_duo.driver.execute_cdp_cmd("Network.enable", {})
+    dash_duo.driver.execute_cdp_cmd("Network.setExtraHTTPHeaders", {"headers": {"Referer": dash_duo.server_url + "/"}})
+    dash_duo.wait_for_page(f"{dash_duo.server_url}/card?id={sample['consider']}")
+    dash_duo.wait_for_text_to_equal("#card-name", "Consider", timeout=15)
+    _wait(lambda: _paper(dash_duo, CHARTS["card"]) is not None)
+    assert counts[_output(app, "_pages_content.children")] == 1
+    assert dash_duo.find_elements("#market-index-graph") == []
+    dash_duo.driver.execute_cdp_cmd("Network.setExtraHTTPHeaders", {"headers": {}})
     assert _logs(dash_duo) == []

@@ -17,8 +17,8 @@ Storage. One row per resolution (HOUR, DAY), currency, sub-index (`kind`, `key`:
 ('all', ''), ('format', 'modern'), ('rarity', 'mythic'), ('set', 'mid')) and bucket:
 the link `relative` (NULL when no variant of the sub-index is in both buckets: the
 level carries), `matched` (the variants the link rests on) and the chained `level`.
-It is read from `card_prices_hourly` (a continuous aggregate on TimescaleDB, a table
-otherwise), hourly as stored and daily as each variant's day mean, in one grouped
+It is read hourly from `card_prices_hourly` (a continuous aggregate on TimescaleDB, a
+table otherwise) and daily from each variant's close in `variant_days`, in one grouped
 pass per refresh for every sub-index. A refresh from bucket t recomputes the links
 from t and re-chains every later level from the stored level before t (a running
 sum of ln(relative)), so a late price in an old bucket changes every later level.
@@ -29,6 +29,7 @@ price of its variant, so the variant is unmatched in the links on either side of
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 
 from sqlalchemy import Connection, Engine, text
@@ -37,36 +38,39 @@ from data.domain import Resolution
 from data.repositories.prices import BUCKET_ORIGIN
 
 INDEX_RESOLUTIONS = (Resolution.HOUR, Resolution.DAY)
-# Every statement of a refresh is a bulk pass over fresh buckets, which the planner's statistics
-# have not seen yet: it estimated 86 rows for 80,000 and chose nested loops (measured at 10M rows:
-# 0.6 s where hash joins take 0.15 s). JIT only adds compile time to these short passes.
-BULK_PLANS = "SET LOCAL work_mem = '64MB'; SET LOCAL enable_nestloop = off; SET LOCAL jit = off"
+# Every statement of a refresh is a bulk pass over a window of fresh buckets, which the planner's
+# statistics have not seen yet: it estimated 86 rows for 80,000 and chose nested loops (measured at
+# 10M rows: 0.6 s where hash joins take 0.15 s), merge joins that sort 80,000 rows on seven keys
+# (twice the time of a hash join), or a scan of all 10M variant days for the newest 300,000 (2 s
+# against 0.3 s). JIT only adds compile time to these short passes.
+BULK_PLANS = (
+    "SET LOCAL work_mem = '64MB'; SET LOCAL enable_nestloop = off; SET LOCAL enable_mergejoin = off;"
+    " SET LOCAL enable_seqscan = off; SET LOCAL jit = off"
+)
 KINDS = ("all", "format", "rarity", "set")
 LEGAL = ("legal", "restricted")
 
-# Each variant's mean price per bucket, retail marketplaces only, flagged outliers left out
-# (data/repositories/outliers.py). Hourly rows are read as stored; a day is the exact mean
-# of its unflagged hourly sums and counts.
-_UNFLAGGED = """
-        AND NOT EXISTS (
-            SELECT 1 FROM price_outliers o
-            WHERE o.card_id = h.card_id AND o.bucket = h.bucket AND o.marketplace_id = h.marketplace_id
-              AND o.condition = h.condition AND o.finish = h.finish AND o.language = h.language
-              AND o.currency = h.currency)"""
+# Each variant's price per bucket, retail marketplaces only, flagged outliers left out
+# (data/repositories/outliers.py): hourly, the mean of its unflagged hourly rows; daily, its close
+# (data/repositories/variant_days.py), kept by each settle so that no day of hourly rows is re-read.
 _VARIANT_PRICES = {
     Resolution.HOUR: """
         SELECT h.bucket, h.card_id, h.marketplace_id, h.condition, h.finish, h.language, h.currency,
                h.sum_price / h.samples AS price
         FROM card_prices_hourly h JOIN marketplaces m ON m.id = h.marketplace_id
-        WHERE m.kind = 'retail' AND h.samples > 0 AND h.bucket >= :lower {upper}"""
-    + _UNFLAGGED,
-    Resolution.DAY: f"""
-        SELECT date_bin('1 day', h.bucket, {BUCKET_ORIGIN}) AS bucket, h.card_id, h.marketplace_id, h.condition,
-               h.finish, h.language, h.currency, SUM(h.sum_price) / SUM(h.samples) AS price
-        FROM card_prices_hourly h JOIN marketplaces m ON m.id = h.marketplace_id
-        WHERE m.kind = 'retail' AND h.samples > 0 AND h.bucket >= :lower {{upper}} {_UNFLAGGED}
-        GROUP BY 1, 2, 3, 4, 5, 6, 7""",
+        WHERE m.kind = 'retail' AND h.samples > 0 AND h.bucket >= :lower {upper}
+        AND NOT EXISTS (
+            SELECT 1 FROM price_outliers o
+            WHERE o.card_id = h.card_id AND o.bucket = h.bucket AND o.marketplace_id = h.marketplace_id
+              AND o.condition = h.condition AND o.finish = h.finish AND o.language = h.language
+              AND o.currency = h.currency)""",
+    Resolution.DAY: """
+        SELECT h.day AS bucket, h.card_id, h.marketplace_id, h.condition, h.finish, h.language, h.currency,
+               h.close AS price
+        FROM variant_days h JOIN marketplaces m ON m.id = h.marketplace_id
+        WHERE m.kind = 'retail' AND h.close IS NOT NULL AND h.day >= :lower {upper}""",
 }
+_UPPER = {Resolution.HOUR: "AND h.bucket < :upper", Resolution.DAY: "AND h.day < :upper"}
 
 # Links for the buckets in [start, upper), from the prices in `index_prices` (a temporary
 # table, joined by hash: estimated at a few rows, the self-join became a nested loop that
@@ -142,14 +146,20 @@ class MarketIndexRepository:
     def refresh(self, since: datetime, until: datetime | None = None) -> None:
         """Recompute the links of the buckets from `since` to `until` (inclusive; None: to the
         end) at each resolution, and re-chain every level after them. Idempotent."""
-        for resolution in INDEX_RESOLUTIONS:
-            with self.engine.begin() as conn:
-                # One writer per resolution at a time: each reads every row committed before it.
-                conn.execute(
-                    text("SELECT pg_advisory_xact_lock(hashtext(:name))"), {"name": f"market_index:{resolution.name}"}
-                )
-                conn.execute(text(BULK_PLANS))
-                self._refresh(conn, resolution, since, until)
+        # The resolutions share no rows: each is refreshed in a transaction of its own, side by side
+        # (the work is all in the server, as with the rollups).
+        with ThreadPoolExecutor(max_workers=len(INDEX_RESOLUTIONS)) as pool:
+            for done in [pool.submit(self._refresh_one, r, since, until) for r in INDEX_RESOLUTIONS]:
+                done.result()
+
+    def _refresh_one(self, resolution: Resolution, since: datetime, until: datetime | None) -> None:
+        with self.engine.begin() as conn:
+            # One writer per resolution at a time: each reads every row committed before it.
+            conn.execute(
+                text("SELECT pg_advisory_xact_lock(hashtext(:name))"), {"name": f"market_index:{resolution.name}"}
+            )
+            conn.execute(text(BULK_PLANS))
+            self._refresh(conn, resolution, since, until)
 
     def _refresh(self, conn: Connection, resolution: Resolution, since: datetime, until: datetime | None) -> None:
         width = resolution.value
@@ -185,12 +195,8 @@ class MarketIndexRepository:
         window = "" if upper is None else " AND bucket < :upper"
         delete = f"DELETE FROM market_index WHERE resolution = :resolution AND bucket >= :start{window}"
         conn.execute(text(delete), params)
-        prices = _VARIANT_PRICES[resolution].format(upper="" if upper is None else "AND h.bucket < :upper")
-        # A day's mean groups every hourly row of the day: hashed, not sorted on seven keys (measured
-        # at 10M rows: 1.9 s against 2.7 s), as the stale estimate of a few groups would choose.
-        conn.execute(text("SET LOCAL enable_sort = off"))
+        prices = _VARIANT_PRICES[resolution].format(upper="" if upper is None else _UPPER[resolution])
         conn.execute(text(f"CREATE TEMPORARY TABLE index_prices ON COMMIT DROP AS {prices}"), params)
-        conn.execute(text("SET LOCAL enable_sort = on"))
         conn.execute(text("ANALYZE index_prices"))  # the links' plan needs its size (without: 2.5x slower)
         conn.execute(text(_LINKS), params)
         conn.execute(text(_RECHAIN), params)

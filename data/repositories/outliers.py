@@ -17,8 +17,8 @@ prices among the window's cannot move it. `multiple` is CARDCHARTS_OUTLIER_MULTI
 
 `judge` re-decides the prices whose verdict new data can change: those from WINDOW
 before the new data on (a later price can confirm a spike up to WINDOW back), reading
-WINDOW more before them for their medians. It returns the earliest bucket whose flag
-appeared or went, from which the index must be re-linked.
+WINDOW more before them for their medians. It returns the hours whose flag appeared or
+went: their days are re-closed (variant_days.py) and the index re-linked from the earliest.
 """
 
 from __future__ import annotations
@@ -26,41 +26,50 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, text
+from sqlalchemy import Connection, Engine, text
 
-from data.repositories.market_index import BULK_PLANS
+from data.db import CARD_IDS
+from data.repositories.prices import BUCKET_ORIGIN
+from data.repositories.variant_days import VARIANT
 
 DEFAULT_MULTIPLE = 5.0
 WINDOW = timedelta(days=4)
 MIN_BEFORE = 3
 RETURN_POINTS = 3
-VARIANT = ("card_id", "marketplace_id", "condition", "finish", "language", "currency")
 
 _SAME_VARIANT = " AND ".join(f"o.{column} = j.{column}" for column in VARIANT)
 _BACK = " OR ".join(
     f"(n{i} IS NOT NULL AND t{i} <= bucket + :window AND n{i} <= :k * median AND n{i} * :k >= median)"
     for i in range(1, RETURN_POINTS + 1)
 )
+# Only variants whose day ranges in the read window hold a price more than k times another (a flag
+# needs one: its median is one of the prices) are judged; nearly none are, so the hourly rows read
+# below are a handful, found through the (card_id, bucket) key (variant_days.py keeps the ranges).
+_CANDIDATES = f"""
+    CREATE TEMPORARY TABLE judge_candidates ON COMMIT DROP AS
+    SELECT {", ".join(VARIANT)} FROM variant_days
+    WHERE day >= date_bin('1 day', CAST(:read_from AS timestamptz), {BUCKET_ORIGIN}) {{cards}}
+    GROUP BY {", ".join(VARIANT)} HAVING max(high) > :k * min(low)"""
 _JUDGE = f"""
     CREATE TEMPORARY TABLE judged ON COMMIT DROP AS
     WITH points AS MATERIALIZED (  -- judged in float8: a ratio test needs no exact decimals, and is 10x faster
-        SELECT {", ".join(VARIANT)}, bucket, sum_price, samples, sum_price::float8 / samples AS p
-        FROM card_prices_hourly
-        WHERE samples > 0 AND sum_price > 0 AND bucket >= :read_from {{cards}}
-    ),
-    -- A flag needs a price more than k times another one of the window (its median is one of the
-    -- prices): only variants whose highest price is k times their lowest are judged further.
-    -- Nearly no variant is, so the costly part below sees a handful of rows, not the window's.
-    candidates AS (
-        SELECT {", ".join(VARIANT)} FROM points
-        GROUP BY {", ".join(VARIANT)} HAVING max(p) > :k * min(p)
+        SELECT h.*
+        FROM judge_candidates c
+        CROSS JOIN LATERAL (
+            SELECT {", ".join(VARIANT)}, bucket, sum_price, samples, sum_price::float8 / samples AS p
+            FROM card_prices_hourly h
+            WHERE h.card_id = c.card_id AND h.bucket >= :read_from AND h.marketplace_id = c.marketplace_id
+              AND h.condition = c.condition AND h.finish = c.finish AND h.language = c.language
+              AND h.currency = c.currency AND h.samples > 0 AND h.sum_price > 0
+            OFFSET 0  -- a fence: flattened, the join would read every hourly row of the window
+        ) h
     ),
     framed AS (
         SELECT *,
                array_agg(p) OVER (w RANGE BETWEEN :window PRECEDING AND '1 microsecond' PRECEDING) AS before,
                {", ".join(f"lead(p, {i}) OVER w AS n{i}, lead(bucket, {i}) OVER w AS t{i}"
                           for i in range(1, RETURN_POINTS + 1))}
-        FROM points JOIN candidates USING ({", ".join(VARIANT)})
+        FROM points
         WINDOW w AS (PARTITION BY {", ".join(VARIANT)} ORDER BY bucket)
     ),
     medians AS MATERIALIZED (  -- the median once per price, not once per use below
@@ -76,12 +85,12 @@ _UNFLAG = f"""
     DELETE FROM price_outliers o
     WHERE o.bucket >= :write_from {{cards}}
       AND NOT EXISTS (SELECT 1 FROM judged j WHERE j.bucket = o.bucket AND {_SAME_VARIANT})
-    RETURNING o.bucket"""
+    RETURNING {", ".join(f"o.{column}" for column in VARIANT)}, o.bucket"""
 _FLAG = f"""
     INSERT INTO price_outliers ({", ".join(VARIANT)}, bucket, price, median)
     SELECT {", ".join(VARIANT)}, bucket, price, median FROM judged
     ON CONFLICT ({", ".join(VARIANT)}, bucket) DO UPDATE SET price = EXCLUDED.price, median = EXCLUDED.median
-    RETURNING bucket, xmax = 0 AS new"""
+    RETURNING {", ".join(VARIANT)}, bucket, xmax = 0 AS new"""
 
 
 class OutlierRepository:
@@ -91,9 +100,10 @@ class OutlierRepository:
         self.engine = engine
         self.multiple = multiple
 
-    def judge(self, since: datetime, card_ids: list[int] | None) -> datetime | None:
-        """Re-decide the flags that prices from `since` on can change (of these cards, or of all);
-        the earliest bucket whose flag changed, or None."""
+    def judge(self, conn: Connection, since: datetime, card_ids: list[int] | None) -> list[tuple]:
+        """Re-decide, in the caller's transaction, the flags that prices from `since` on can change
+        (of these cards, or of all), once `variant_days` holds those prices. Returns the hours whose
+        flag appeared or went, as (card_id, marketplace_id, condition, finish, language, currency, bucket)."""
         params = {
             "read_from": since - 2 * WINDOW,
             "write_from": since - WINDOW,
@@ -101,14 +111,14 @@ class OutlierRepository:
             "k": self.multiple,
             "card_ids": card_ids,
         }
-        cards = "" if card_ids is None else "AND {column} = ANY(:card_ids)"
-        with self.engine.begin() as conn:
-            conn.execute(text("SELECT pg_advisory_xact_lock(hashtext('price_outliers'))"))
-            conn.execute(text(BULK_PLANS))
-            conn.execute(text(_JUDGE.format(cards=cards.format(column="card_id"))), params)
-            changed = list(conn.execute(text(_UNFLAG.format(cards=cards.format(column="o.card_id"))), params).scalars())
-            changed += [bucket for bucket, new in conn.execute(text(_FLAG), params) if new]
-        return min(changed, default=None)
+        cards = "" if card_ids is None else f"AND {{column}} = ANY({CARD_IDS})"
+        conn.execute(text(_CANDIDATES.format(cards=cards.format(column="card_id"))), params)
+        conn.execute(text("ANALYZE judge_candidates"))  # a few rows: the hourly rows are read by key
+        conn.execute(text(_JUDGE), params)
+        unflag = _UNFLAG.format(cards=cards.format(column="o.card_id"))
+        changed = [tuple(row) for row in conn.execute(text(unflag), params)]
+        changed += [tuple(row[:-1]) for row in conn.execute(text(_FLAG), params) if row.new]
+        return changed
 
     def for_card(self, card_id: int, start: datetime | None, end: datetime | None) -> list[dict[str, Any]]:
         """The card's flagged prices in [start, end) (None: unbounded), oldest first."""

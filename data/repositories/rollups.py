@@ -10,7 +10,7 @@ idempotent and may be repeated at will.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -18,10 +18,11 @@ from functools import cached_property
 
 from sqlalchemy import Connection, Engine, text
 
-from data.db import CUSTOM_PLANS, StorageMode, storage_mode
-from data.repositories.market_index import MarketIndexRepository
+from data.db import CARD_IDS, CUSTOM_PLANS, StorageMode, storage_mode
+from data.repositories.market_index import BULK_PLANS, MarketIndexRepository
 from data.repositories.outliers import DEFAULT_MULTIPLE, OutlierRepository
 from data.repositories.prices import BUCKET_ORIGIN
+from data.repositories.variant_days import VariantDayRepository
 
 ORIGIN = datetime(2000, 1, 3, tzinfo=UTC)
 RETENTION = timedelta(days=730)
@@ -65,7 +66,7 @@ _CARD_TARGETS = (
 # before that, looked for within two days (a source that skips a day still counts).
 # Only the last 9 days of each printing are read: a variant priced earlier than that
 # has no current price to move.
-_LATEST_DELETE = "DELETE FROM latest_prices WHERE card_id = ANY(:card_ids)"
+_LATEST_DELETE = f"DELETE FROM latest_prices WHERE card_id = ANY({CARD_IDS})"
 _LATEST_INSERT = """
     INSERT INTO latest_prices (card_id, marketplace_id, condition, finish, language, currency, time, price, weight,
                                time_1d, price_1d, time_7d, price_7d, change_1d, change_7d)
@@ -160,7 +161,7 @@ def bucket_ranges(
 
 def _recompute_sql(rollup: Rollup, bounded: bool, by_card: bool) -> tuple[str, str]:
     window = "{col} >= :start" + (" AND {col} < :end" if bounded else "")
-    cards = " AND card_id = ANY(:card_ids)" if by_card else ""
+    cards = f" AND card_id = ANY({CARD_IDS})" if by_card else ""
     group, aggregates, targets = (
         (_CARD_GROUP, _CARD_AGGREGATES, _CARD_TARGETS)
         if rollup.per_card
@@ -182,6 +183,7 @@ class RollupRepository:
         self.engine = engine
         self.index = MarketIndexRepository(engine)
         self.outliers = OutlierRepository(engine, outlier_multiple)
+        self.days = VariantDayRepository()
         # False only to measure a settle without the index and its outlier flags (bench/dashboard.py).
         self.keep_index = keep_index
 
@@ -203,9 +205,7 @@ class RollupRepository:
             ]
         )
         if times:
-            if self.keep_index:
-                self._refresh_index(min(times), max(times), ids)
-            self.refresh_latest(ids)
+            self._refresh_derived(lambda: self.refresh_index(min(times), max(times), ids), ids)
 
     def refresh_since(self, since: datetime, until: datetime | None = None) -> None:
         """Rebuild every bucket from `since` (floored to the bucket) up to `until` or the end."""
@@ -220,16 +220,39 @@ class RollupRepository:
                 for rollup in ROLLUPS
             ]
         )
-        if self.keep_index:
-            self._refresh_index(since, until, None)
-        self.refresh_latest(None)
+        self._refresh_derived(lambda: self.refresh_index(since, until, None, rebuild=True), None)
 
-    def _refresh_index(self, since: datetime, until: datetime | None, card_ids: list[int] | None) -> None:
-        """Re-judge the outlier flags new prices can change, then re-link the index from the
-        earliest of the new prices and any flag that changed (a spike is confirmed, and left
-        out, only when the price after it lands)."""
-        changed = self.outliers.judge(since, card_ids)
-        self.index.refresh(since if changed is None else min(since, changed), until)
+    def _refresh_derived(self, refresh_index: Callable[[], None], card_ids: list[int] | None) -> None:
+        """What the fresh hourly rollup feeds: the index (unless `keep_index` is off) and the newest
+        prices. Neither reads what the other writes, so they run side by side, each in a transaction
+        of its own, as the rollups do."""
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            work = [pool.submit(self.refresh_latest, card_ids)]
+            if self.keep_index:
+                work.append(pool.submit(refresh_index))
+            for done in work:
+                done.result()
+
+    def refresh_index(
+        self, since: datetime, until: datetime | None, card_ids: list[int] | None, rebuild: bool = False
+    ) -> None:
+        """Once the hourly rollup from `since` to `until` (inclusive; None: to the end; these cards,
+        or all) is current: fold those hours into their variant days (`rebuild`: recompute the days
+        whole), re-judge the outlier flags they can change, re-close the days whose flags changed,
+        and re-link the index from the earliest of the new prices and the changed flags (a spike is
+        confirmed, and left out, only when the price after it lands)."""
+        with self.engine.begin() as conn:
+            conn.execute(text("SELECT pg_advisory_xact_lock(hashtext('variant_days'))"))  # one judge at a time
+            conn.execute(text(BULK_PLANS))
+            if rebuild:
+                self.days.rebuild(conn, since, until)
+            else:
+                hour = timedelta(hours=1)
+                end = None if until is None else _bucket_end(floor_to_bucket(until, hour), hour)
+                self.days.extend(conn, floor_to_bucket(since, hour), end, card_ids)
+            changed = self.outliers.judge(conn, since, card_ids)
+            self.days.reclose(conn, changed)
+        self.index.refresh(min([since] + [hour[-1] for hour in changed]), until)
 
     def refresh_latest(self, card_ids: list[int] | None) -> None:
         """Rebuild the newest price per variant (of these cards, or of all), the format
@@ -241,7 +264,7 @@ class RollupRepository:
                 conn.execute(text("DELETE FROM latest_prices"))
             else:
                 conn.execute(text(_LATEST_DELETE), {"card_ids": card_ids})
-            cards = "" if card_ids is None else " AND c.id = ANY(:card_ids)"
+            cards = "" if card_ids is None else f" AND c.id = ANY({CARD_IDS})"
             conn.execute(text(_LATEST_INSERT.format(cards=cards)), {"card_ids": card_ids})
             for table, insert in (("format_volume", _FORMAT_VOLUME), ("market_totals", _MARKET_TOTALS)):
                 conn.execute(text(f"DELETE FROM {table}"))

@@ -1,0 +1,115 @@
+"""The first layout comes with its page in it.
+
+Dash's pages machinery serves the shell with an empty page container: in the browser, its location
+component then reports the URL, the router callback answers with the page's layout, and only then do
+the page's components (and its chart) render, a round trip and a render after the shell's. Here the
+layout request, which the page being opened sends (its Referer is that page's URL), is answered with
+the page already in the container, built as the router builds it, and the location component is
+given that URL, so that it reports no change and the router does not run. Navigation within the app,
+back and forward still go through the router.
+
+A Referer is a hint: a browser may send none, or only the origin. `assets/first_layout.js` checks the
+page the layout was built for against the address bar (the renderer's `layout_post` hook); on any
+difference it empties the container, and the router fills it as before. On a page with a chart, the
+same hook has the grids drawn once the chart is (they sit below it, and building one takes as long).
+
+The page's HTML also asks early for what the renderer would ask for late, one after the other: the
+layout and the callbacks' list (fetched once the main scripts have run), plotly.js and the lazy
+parts of the chart and the grid (fetched once the layout has rendered). They download while the
+main scripts run, and plotly.js runs (`defer`) while the layout is still on its way."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import urlsplit
+
+import dash
+from dash import dcc, html
+from dash._pages import PAGE_REGISTRY, _parse_query_string, _path_to_page
+from dash.development.base_component import Component
+from flask import request
+
+from app.compression import PLOTLY_URL
+
+log = logging.getLogger(__name__)
+
+# Dash's own ids (dash.dash._ID_*): its router callback and title callback use them.
+LOCATION, CONTENT, STORE, DUMMY = "_pages_location", "_pages_content", "_pages_store", "_pages_dummy"
+NOT_FOUND = "not_found_404"
+# The renderer's hook (assets/first_layout.js), named in its constructor (an inline script, hashed by app/security.py).
+HOOKS = {"layout_post": "window.cardcharts.firstLayout"}
+
+
+# What a page's layout loads (`loads=` in its register_page): the files each kind of component loads lazily.
+CHARTS, GRIDS = "charts", "grids"
+LAZY_FILES = {
+    CHARTS: ["_dash-component-suites/dash/dcc/async-graph.js"],
+    GRIDS: ["_dash-component-suites/dash_ag_grid/async-community.js"],
+}
+
+
+def ask_early(app: dash.Dash) -> None:
+    """Put each page's early requests in the head of its HTML."""
+    build = app.interpolate_index
+
+    def interpolate_index(**parts: Any) -> str:
+        parts["css"] += "\n" + early_requests(app)
+        return build(**parts)
+
+    app.interpolate_index = interpolate_index
+
+
+def early_requests(app: dash.Dash) -> str:
+    """The head tags of the page request's HTML that start its later requests now."""
+    prefix = app.config.requests_pathname_prefix
+    page, _ = _path_to_page(app.strip_relative_path(request.path) or "")
+    loads = page.get("loads", ()) if page else ()
+    tags = [
+        f'<link rel="preload" href="{prefix}{name}" as="fetch" crossorigin>'
+        for name in ("_dash-layout", "_dash-dependencies")
+    ]
+    tags += [f'<link rel="preload" href="{prefix}{name}" as="script">' for kind in loads for name in LAZY_FILES[kind]]
+    if CHARTS in loads:
+        tags.append(f'<script defer src="{prefix}{PLOTLY_URL}"></script>')
+    return "\n".join(tags)
+
+
+def opened_url() -> tuple[str, str] | None:
+    """The path and query string (with its '?', or '') of the page asking for the layout: the request's
+    Referer, when it is a page of this site; None otherwise."""
+    referrer = urlsplit(request.referrer or "")
+    own = urlsplit(request.host_url)
+    if (referrer.scheme, referrer.netloc) != (own.scheme, own.netloc) or not referrer.path.startswith("/"):
+        return None
+    return referrer.path, f"?{referrer.query}" if referrer.query else ""
+
+
+def page_container(app: dash.Dash) -> Component:
+    """Dash's page container, holding the page of the URL the layout is asked for when it is known."""
+    opened = opened_url()
+    if opened is None:
+        return dash.page_container
+    path, search = opened
+    page, variables = _path_to_page(app.strip_relative_path(path) or "")
+    if not page:
+        page, variables = next(p for module, p in PAGE_REGISTRY.items() if module.endswith(NOT_FOUND)), None
+    arguments = {**(variables or {}), **_parse_query_string(search)}
+    try:
+        content, title = _call(page["layout"], arguments), _call(page["title"], arguments)
+    except Exception:  # the shell still loads, and the router tries the page again (and fails as loudly)
+        log.exception("the first layout of %s failed", path)
+        return dash.page_container
+    return html.Div(
+        [
+            dcc.Location(id=LOCATION, refresh="callback-nav", pathname=path, search=search),
+            html.Div(content, id=CONTENT, disable_n_clicks=True),
+            dcc.Store(id=STORE, data={"title": title}),
+            html.Div(id=DUMMY, disable_n_clicks=True),
+        ]
+    )
+
+
+def _call(value: Callable[..., Any] | Any, arguments: dict[str, Any]) -> Any:
+    return value(**arguments) if callable(value) else value

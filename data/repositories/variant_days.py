@@ -1,0 +1,126 @@
+"""Each variant's day in `variant_days`: its close (the daily index's price) and its price range (the
+outlier judge's prefilter), kept from the settled hours so that neither re-reads a day of hourly rows.
+
+Close. A variant's price on a day is its close: the mean of its last unflagged hour of the day in
+`card_prices_hourly`, as a price guide quotes one price a day. Every real source publishes once a day,
+so the close is that day's price; for a source that settles many hours a day it is the newest. A
+settle brings only its own hours (`extend`): an hour at or after the stored close replaces it, an
+earlier one leaves it. Flags change which hours count, so the days whose flags changed are re-closed
+from their hourly rows (`reclose`), which holds a handful of rows per flag.
+
+Range. `low` and `high` bound every hourly mean of the day, flagged or not. `extend` only widens
+them: when a settle lowers an hour that was the day's high, the bound stays wider than the truth.
+The judge reads them as a prefilter (could a price of this variant be k times another one?), where
+too wide costs a little work and too narrow would miss a flag; `rebuild` makes them exact again.
+
+A plain table in both storage modes, read by `MarketIndexRepository` and `OutlierRepository`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from sqlalchemy import Connection, text
+
+from data.db import CARD_IDS
+from data.repositories.prices import BUCKET_ORIGIN
+
+VARIANT = ("card_id", "marketplace_id", "condition", "finish", "language", "currency")
+_KEY = ", ".join(VARIANT)
+_FLAGGED = """
+    EXISTS (
+        SELECT 1 FROM price_outliers o
+        WHERE o.card_id = h.card_id AND o.bucket = h.bucket AND o.marketplace_id = h.marketplace_id
+          AND o.condition = h.condition AND o.finish = h.finish AND o.language = h.language
+          AND o.currency = h.currency)"""
+# One row per variant and day of the hourly rows read: the last unflagged hour, and the range of all.
+_DAYS = f"""
+    SELECT {_KEY}, date_bin('1 day', h.bucket, {BUCKET_ORIGIN}) AS day,
+           max(h.bucket) FILTER (WHERE NOT h.flagged) AS close_bucket,
+           (array_agg(h.price ORDER BY h.bucket DESC) FILTER (WHERE NOT h.flagged))[1] AS close,
+           min(h.price)::float8 AS low, max(h.price)::float8 AS high
+    FROM (
+        SELECT h.*, h.sum_price / h.samples AS price, o.bucket IS NOT NULL AS flagged
+        FROM card_prices_hourly h
+        LEFT JOIN price_outliers o USING ({_KEY}, bucket)  -- a few rows: hashed
+        WHERE h.samples > 0 AND h.bucket >= :start {{upper}} {{cards}}
+    ) h
+    GROUP BY {_KEY}, day"""
+_EXTEND = f"""
+    INSERT INTO variant_days AS d ({_KEY}, day, close_bucket, close, low, high)
+    {_DAYS}
+    ON CONFLICT (day, {_KEY}) DO UPDATE SET
+        close_bucket = CASE WHEN d.close_bucket > EXCLUDED.close_bucket OR EXCLUDED.close_bucket IS NULL
+                            THEN d.close_bucket ELSE EXCLUDED.close_bucket END,
+        close = CASE WHEN d.close_bucket > EXCLUDED.close_bucket OR EXCLUDED.close_bucket IS NULL
+                     THEN d.close ELSE EXCLUDED.close END,
+        low = least(d.low, EXCLUDED.low),
+        high = greatest(d.high, EXCLUDED.high)"""
+# The last unflagged hour of each listed variant-day, read through the (card_id, bucket) key.
+_RECLOSE = f"""
+    UPDATE variant_days d SET close_bucket = c.bucket, close = c.price
+    FROM (
+        SELECT t.*, last.bucket, last.price
+        FROM (
+            SELECT DISTINCT card_id, marketplace_id, condition, finish, language, currency,
+                   date_bin('1 day', hour, {BUCKET_ORIGIN}) AS day
+            FROM unnest(CAST(:card_ids AS integer[]), CAST(:markets AS integer[]),
+                        CAST(:conditions AS card_condition[]), CAST(:finishes AS card_finish[]),
+                        CAST(:languages AS card_language[]), CAST(:currencies AS text[]),
+                        CAST(:hours AS timestamptz[]))
+                 AS t(card_id, marketplace_id, condition, finish, language, currency, hour)
+        ) t
+        LEFT JOIN LATERAL (
+            SELECT h.bucket, h.sum_price / h.samples AS price
+            FROM card_prices_hourly h
+            WHERE h.card_id = t.card_id AND h.bucket >= t.day AND h.bucket < t.day + interval '1 day'
+              AND h.marketplace_id = t.marketplace_id AND h.condition = t.condition AND h.finish = t.finish
+              AND h.language = t.language AND h.currency = t.currency AND h.samples > 0 AND NOT {_FLAGGED}
+            ORDER BY h.bucket DESC LIMIT 1
+        ) last ON TRUE
+    ) c
+    WHERE d.card_id = c.card_id AND d.marketplace_id = c.marketplace_id AND d.condition = c.condition
+      AND d.finish = c.finish AND d.language = c.language AND d.currency = c.currency AND d.day = c.day"""
+
+
+class VariantDayRepository:
+    """Works inside a caller's transaction: the index refresh keeps the days, the flags and the links in step."""
+
+    def extend(self, conn: Connection, start: datetime, end: datetime | None, card_ids: list[int] | None) -> None:
+        """Fold the hourly rows in [start, end) (None: to the end) of these cards (None: all) into their days."""
+        conn.execute(text(_sql(_EXTEND, end, card_ids)), {"start": start, "end": end, "card_ids": card_ids})
+
+    def rebuild(self, conn: Connection, since: datetime, until: datetime | None) -> None:
+        """Recompute every day from the one holding `since` to the one holding `until` (None: to the end)."""
+        start, end = conn.execute(
+            text(
+                f"SELECT date_bin('1 day', :since, {BUCKET_ORIGIN}),"
+                f" date_bin('1 day', :until, {BUCKET_ORIGIN}) + interval '1 day'"
+            ),
+            {"since": since, "until": until},
+        ).one()
+        params = {"start": start, "end": end}
+        upper = "" if end is None else " AND day < :end"
+        conn.execute(text(f"DELETE FROM variant_days WHERE day >= :start{upper}"), params)
+        insert = f"INSERT INTO variant_days ({_KEY}, day, close_bucket, close, low, high) {_DAYS} ORDER BY day"
+        conn.execute(text(_sql(insert, end, None)), params)  # a day's rows side by side: a window is a few pages
+
+    def reclose(self, conn: Connection, hours: Iterable[tuple]) -> None:
+        """Re-close the days of these (card_id, marketplace_id, condition, finish, language, currency,
+        bucket) hours, whose flags changed."""
+        columns = list(zip(*hours, strict=True))
+        if not columns:
+            return
+        names = ("card_ids", "markets", "conditions", "finishes", "languages", "currencies", "hours")
+        values = [list(column) for column in columns]
+        for enum in (2, 3, 4):  # enum members or their stored text, as the caller read them
+            values[enum] = [getattr(value, "value", value) for value in values[enum]]
+        conn.execute(text(_RECLOSE), dict(zip(names, values, strict=True)))
+
+
+def _sql(statement: str, end: datetime | None, card_ids: list[int] | None) -> str:
+    return statement.format(
+        upper="" if end is None else "AND h.bucket < :end",
+        cards="" if card_ids is None else f"AND h.card_id = ANY({CARD_IDS})",
+    )
