@@ -108,15 +108,12 @@ class VariantDayRepository:
 
     def reclose(self, conn: Connection, hours: Iterable[tuple]) -> None:
         """Re-close the days of these (card_id, marketplace_id, condition, finish, language, currency,
-        bucket) hours, whose flags changed."""
+        bucket) hours, whose flags changed, as `OutlierRepository.judge` read them."""
         columns = list(zip(*hours, strict=True))
         if not columns:
             return
         names = ("card_ids", "markets", "conditions", "finishes", "languages", "currencies", "hours")
-        values = [list(column) for column in columns]
-        for enum in (2, 3, 4):  # enum members or their stored text, as the caller read them
-            values[enum] = [getattr(value, "value", value) for value in values[enum]]
-        conn.execute(text(_RECLOSE), dict(zip(names, values, strict=True)))
+        conn.execute(text(_RECLOSE), {name: list(column) for name, column in zip(names, columns, strict=True)})
 
 
 def _sql(statement: str, end: datetime | None, card_ids: list[int] | None) -> str:
