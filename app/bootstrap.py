@@ -12,6 +12,7 @@ from app.settings import Settings
 from data.cache import CacheRepository
 from data.db import make_engine
 from data.publisher import PricePublisher
+from data.rate_limit import RateLimitRepository
 from data.repositories.cards import CardRepository
 from data.repositories.market import MarketRepository
 from data.repositories.marketplaces import MarketplaceRepository
@@ -33,6 +34,7 @@ class Services:
     engine: Engine
     redis: Redis
     cache: CacheRepository
+    rate_limits: RateLimitRepository
     cards: CardRepository
     marketplaces: MarketplaceRepository
     prices: PriceRepository
@@ -95,6 +97,7 @@ def bootstrap(settings: Settings, web: bool = False) -> Services:
         engine=engine,
         redis=redis,
         cache=cache,
+        rate_limits=RateLimitRepository(redis),
         cards=cards,
         marketplaces=marketplaces,
         prices=prices,

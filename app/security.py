@@ -16,6 +16,8 @@ from dash.fingerprint import check_fingerprint
 from flask import Response, abort, jsonify, request
 from werkzeug.exceptions import BadRequest, HTTPException, RequestEntityTooLarge
 
+from app.api.responses import CACHE_CONTROL as API_CACHE_CONTROL
+from app.api.responses import PREFIX as API_PREFIX
 from app.callback_bodies import MalformedCallback, check_callback_body, check_text
 from layouts.images import IMAGE_HOSTS
 
@@ -79,6 +81,8 @@ _MTIME = re.compile(r"\d+(\.\d+)?")  # Dash's asset fingerprint: the file's modi
 
 def cache_control(path: str, args: dict[str, str], assets_prefix: str) -> str:
     """How long browsers may keep the response at `path` (with query `args`)."""
+    if path.startswith(API_PREFIX + "/"):
+        return API_CACHE_CONTROL
     if "/_dash-component-suites/" in path and check_fingerprint(path)[1]:
         return IMMUTABLE
     if path.startswith(assets_prefix) and _MTIME.fullmatch(args.get("m", "")):

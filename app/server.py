@@ -10,7 +10,7 @@ import dash
 from flask import Flask
 
 import assets
-from app import first_layout, health, not_found
+from app import api, first_layout, health, not_found, rate_limits
 from app.bootstrap import Services
 from app.compression import compress
 from app.live.bridge import RedisBridge
@@ -104,6 +104,7 @@ def create_app(services: Services, compressed: bool = True) -> dash.Dash:
     app.layout = lambda: shell(theme_callbacks.requested_scheme(), first_layout.page_container(app))
     first_layout.ask_early(app)
     harden(app)
+    rate_limits.install(server, services.rate_limits, services.settings)
     if compressed:
         compress(app)
     theme_callbacks.register(app)
@@ -115,6 +116,7 @@ def create_app(services: Services, compressed: bool = True) -> dash.Dash:
     card_callbacks.register(app, services.card_queries, first_draw)
     compare_callbacks.register(app, services.card_queries, services.compare_queries, first_draw)
     health.register(server, services)
+    api.register(server, services)
     manager = ConnectionManager()
     LiveEndpoint(
         manager,

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 from typing import Literal
 
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from data.rates import Rate, parse_rate
 
 
 class Settings(BaseSettings):
@@ -42,6 +45,9 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         default="INFO", validation_alias="CARDCHARTS_LOG_LEVEL"
     )
+    api_rate_limit: str = Field(default="120/minute", validation_alias="CARDCHARTS_API_RATE_LIMIT")
+    export_rate_limit: str = Field(default="30/minute", validation_alias="CARDCHARTS_EXPORT_RATE_LIMIT")
+    trusted_proxies: str = Field(default="", validation_alias="CARDCHARTS_TRUSTED_PROXIES")
 
     @field_validator("database_url")
     @classmethod
@@ -71,6 +77,35 @@ class Settings(BaseSettings):
             raise ValueError(f"unknown source(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
         return ",".join(wanted)
 
+    @field_validator("api_rate_limit", "export_rate_limit")
+    @classmethod
+    def _a_rate(cls, value: str) -> str:
+        return str(parse_rate(value))
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _addresses(cls, value: str) -> str:
+        for entry in _entries(value):
+            try:
+                ip_network(entry, strict=False)
+            except ValueError:
+                message = f"{entry!r} is not an IP address or network (10.0.0.1, 10.0.0.0/8, fd00::/8)"
+                raise ValueError(message) from None
+        return value
+
+    @property
+    def api_rate(self) -> Rate:
+        return parse_rate(self.api_rate_limit)
+
+    @property
+    def export_rate(self) -> Rate:
+        return parse_rate(self.export_rate_limit)
+
+    @property
+    def trusted_proxy_networks(self) -> tuple[IPv4Network | IPv6Network, ...]:
+        """The proxies whose X-Forwarded-For is believed (a bare address is a one-address network)."""
+        return tuple(ip_network(entry, strict=False) for entry in _entries(self.trusted_proxies))
+
     @property
     def enabled_sources(self) -> list[str]:
         """The configured sources, and TCGplayer whenever its API credentials are set."""
@@ -98,6 +133,10 @@ class Settings(BaseSettings):
                 "must be at least 32 characters: python -c 'import secrets; print(secrets.token_urlsafe(48))'"
             )
         return value
+
+
+def _entries(value: str) -> list[str]:
+    return [entry.strip() for entry in value.split(",") if entry.strip()]
 
 
 class ConfigError(Exception):

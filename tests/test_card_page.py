@@ -183,6 +183,18 @@ def test_latest_grid_rows_are_signed_short_utc_and_aged_and_empty_columns_hidden
     assert hidden == ["change_7d", "change_30d", "vs_near_mint", "vs_english", "quantity"]
 
 
+def _settled_header_edges(dash_duo) -> dict[str, float]:
+    """Each latest-grid column's right edge, once the grid has stopped sizing its columns (it sizes
+    them to fit after its rows are drawn, so the first frame with rows can still be a pixel wide)."""
+    read = """return [...document.querySelectorAll('#card-latest-grid .ag-header-cell')]
+        .map(h => [h.getAttribute('col-id'), h.getBoundingClientRect().right])"""
+    edges, deadline = None, time.monotonic() + 10
+    while (now := dict(dash_duo.driver.execute_script(read))) != edges and time.monotonic() < deadline:
+        edges = now
+        time.sleep(0.3)
+    return now
+
+
 def test_latest_grid_colours_changes_and_marks_old_rows_and_fits_a_phone(dash_duo, services):
     card = _loaded(services)
     dash_duo.start_server(create_app(services))
@@ -201,11 +213,7 @@ def test_latest_grid_colours_changes_and_marks_old_rows_and_fits_a_phone(dash_du
     assert "cc-up" not in classes[("change_24h", "0.00 %")] and "cc-down" not in classes[("change_24h", "0.00 %")]
     assert "cc-old" in classes[("time", "2025-11-01 00:00 · 2 d old")]
     assert "cc-old" not in classes[("time", "2025-11-03 00:00")]
-    headers = dash_duo.driver.execute_script(
-        """return [...document.querySelectorAll('#card-latest-grid .ag-header-cell')]
-            .map(h => [h.getAttribute('col-id'), h.getBoundingClientRect().right])"""
-    )
-    shown = dict(headers)
+    shown = _settled_header_edges(dash_duo)
     assert "quantity" not in shown and "vs_english" not in shown  # empty columns are not shown
     for key in ("marketplace", "price", "change_24h"):  # the key columns are on a phone's screen
         assert shown[key] <= 390, f"{key} ends at {shown[key]} px"

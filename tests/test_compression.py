@@ -1,5 +1,5 @@
 """What the production server sends: compressed bodies, long-lived fingerprinted files, the
-partial plotly.js bundle, and charts drawn with it."""
+partial plotly.js bundle and regenerator-runtime in place of Dash's polyfill, and charts drawn with them."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import pytest
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 
-from app.compression import PLOTLY_URL
+from app.compression import PLOTLY_URL, POLYFILL_URL
 from app.security import IMMUTABLE
 from app.server import create_app
 from tests.conftest import FIXTURES, SECRET
@@ -21,6 +21,7 @@ from tests.test_server_hardening import assert_hardened, callback_body
 from workers.imports import import_mtgjson, import_scryfall
 
 BUNDLE = files("app.vendor").joinpath("plotly-basic.min.js").read_bytes()
+REGENERATOR = files("app.vendor").joinpath("regenerator-runtime.js").read_bytes()
 FINGERPRINTED = re.compile(r'/_dash-component-suites/[^"]+\.v[\w-]+m[0-9a-f]+\.js')
 
 
@@ -52,6 +53,17 @@ def test_the_plotly_bundle_is_the_partial_one_compressed(server):
             assert "Content-Encoding" not in plain.headers and raw(plain) == BUNDLE
         again = client.get(url, headers={"Accept-Encoding": "br", "If-None-Match": br.headers["ETag"]})
         assert again.status_code == 304
+
+
+def test_dash_polyfill_is_answered_with_regenerator_runtime_alone(server):
+    with httpx.Client(headers={"Accept-Encoding": "br"}) as client:
+        page = client.get(f"{server}/")
+        polyfill = re.search(rf'src="(/{re.escape(POLYFILL_URL)}[^"]+)"', page.text).group(1)
+        answer = client.get(server + polyfill)
+        assert (answer.status_code, answer.headers["Content-Encoding"]) == (200, "br")
+        assert answer.content == REGENERATOR and b"regeneratorRuntime = runtime" in REGENERATOR
+        assert answer.headers["Cache-Control"] == IMMUTABLE
+        assert b"core-js" not in answer.content and len(REGENERATOR) < 30_000
 
 
 def test_fingerprinted_files_are_kept_a_year_and_pages_are_asked_for_again(server):
@@ -103,6 +115,11 @@ def test_a_card_chart_is_drawn_with_the_partial_bundle(server, services):
             assert time.monotonic() < deadline, "no chart with data"
             time.sleep(0.1)
         assert driver.execute_script("return window.Plotly.version") == "4.1.1"
+        # The lazy parts (dcc.Graph's, AG Grid's) load through regenerator-runtime; core-js never ran.
+        assert driver.execute_script("return [typeof regeneratorRuntime.mark, window._babelPolyfill]") == [
+            "function",
+            None,
+        ]
         assert driver.execute_script("return document.querySelector('.js-plotly-plot .scatterlayer .trace') !== null")
         errors = [entry["message"] for entry in driver.get_log("browser") if entry["level"] == "SEVERE"]
         assert [message for message in errors if "cards.scryfall.io" not in message] == []  # (no internet here)

@@ -5,6 +5,7 @@ and main callbacks that run once on load."""
 from __future__ import annotations
 
 import base64
+import re
 import struct
 import time
 import zlib
@@ -387,4 +388,26 @@ def test_a_layout_built_for_another_url_gives_way_to_the_router(dash_duo, servic
     assert counts[_output(app, "_pages_content.children")] == 1
     assert dash_duo.find_elements("#market-index-graph") == []
     dash_duo.driver.execute_cdp_cmd("Network.setExtraHTTPHeaders", {"headers": {}})
+    assert _logs(dash_duo) == []
+
+
+def test_grids_load_their_bundle_when_first_drawn_on_every_page(dash_duo, services, sample):
+    """AG Grid's bundle is in no page's scripts (app/first_layout.py): the first grid a page draws runs
+    it, once, whether the page was opened or reached through the router from a page without grids."""
+    app = create_app(services)
+    dash_duo.start_server(app)
+    pages = _pages(sample)
+    html = app.server.test_client().get("/").get_data(as_text=True)
+    assert "/dash_ag_grid/dash_ag_grid.v" in html and not re.search(r"<script[^>]+/dash_ag_grid\.v", html)
+    runs = "return [...document.scripts].filter((script) => /dash_ag_grid[.]v/.test(script.src)).length"
+    for name in ("market", "card", "sources"):
+        dash_duo.wait_for_page(dash_duo.server_url + pages[name])
+        _ready(dash_duo, name)
+        assert dash_duo.driver.execute_script(runs) == 1, name
+        assert dash_duo.driver.execute_script("return Object.keys(window.dash_ag_grid)").count("AgGrid") == 1
+    for name, link in (("market", "/"), ("sources", "/sources")):
+        dash_duo.wait_for_page(dash_duo.server_url + pages["compare"])
+        dash_duo.wait_for_element("#compare-graph .main-svg", timeout=15)
+        dash_duo.driver.execute_script(f"document.querySelector('a[href=\"{link}\"]').click()")
+        _ready(dash_duo, name)
     assert _logs(dash_duo) == []

@@ -57,40 +57,33 @@ class MarketRepository:
 
     def chained_index(
         self,
-        start: datetime | None,
-        end: datetime | None,
+        span: timedelta | None,
         resolution: Resolution,
         currency: str,
         kind: str = "all",
         key: str = "",
-    ) -> list[dict[str, Any]]:
-        """The chained index of one sub-index: level, link relative and matched variants per bucket."""
+    ) -> tuple[datetime | None, list[dict[str, Any]]]:
+        """The chained index of one sub-index over `span` (None: all of it) ending at the end of the
+        whole index's newest bucket: that end (None: no index yet), and level, link relative and
+        matched variants per bucket. One statement: the page reads it uncached after every settle."""
         if resolution not in INDEX_RESOLUTIONS:
             raise ValueError(f"the chained index has no {resolution.name} resolution")
-        clauses = ""
-        if start is not None:
-            clauses += " AND bucket >= :start"
-        if end is not None:
-            clauses += " AND bucket < :end"
+        since = " AND r.bucket >= e.asof - :span" if span is not None else ""
         sql = f"""
-            SELECT bucket AS time, level, relative, matched FROM market_index
-            WHERE resolution = :resolution AND currency = :currency AND kind = :kind AND key = :key {clauses}
-            ORDER BY bucket"""
-        params = {"resolution": resolution.name, "currency": currency, "kind": kind, "key": key}
+            WITH e AS (
+                SELECT max(bucket) + :width AS asof FROM market_index
+                WHERE resolution = :resolution AND currency = :currency AND kind = 'all' AND key = ''
+            )
+            SELECT e.asof, r.bucket AS time, r.level, r.relative, r.matched
+            FROM e LEFT JOIN market_index r
+              ON r.resolution = :resolution AND r.currency = :currency AND r.kind = :kind AND r.key = :key
+             AND r.bucket < e.asof {since}
+            ORDER BY r.bucket"""
+        params = {"width": resolution.value, "span": span, "resolution": resolution.name, "currency": currency}
         with self.engine.connect() as conn:
-            rows = conn.execute(text(sql), {"start": start, "end": end, **params}).mappings()
-            return [dict(row) for row in rows]
-
-    def chained_index_end(self, resolution: Resolution, currency: str) -> datetime | None:
-        """The end of the chained index's newest bucket at this resolution (None: no index yet)."""
-        with self.engine.connect() as conn:
-            return conn.execute(
-                text(
-                    "SELECT max(bucket) + :width FROM market_index"
-                    " WHERE resolution = :resolution AND currency = :currency AND kind = 'all' AND key = ''"
-                ),
-                {"width": resolution.value, "resolution": resolution.name, "currency": currency},
-            ).scalar()
+            rows = conn.execute(text(sql), {**params, "kind": kind, "key": key}).mappings().all()
+        asof = rows[0]["asof"] if rows else None
+        return asof, [dict(row) for row in rows if row["time"] is not None]
 
     def sub_indexes(self, currency: str) -> list[dict[str, str]]:
         """The format, rarity and set sub-indexes the daily index holds for this currency."""

@@ -104,9 +104,8 @@ class MarketQueries:
         kind, key = parse_sub_index(sub)
 
         def compute() -> dict[str, Any]:
-            asof = self.market.chained_index_end(resolution, currency)
+            asof, rows = self.market.chained_index(span, resolution, currency, kind, key)
             start = asof - span if asof is not None and span is not None else None
-            rows = self.market.chained_index(start, asof, resolution, currency, kind, key) if asof else []
             return plain(
                 {
                     "range": range_name,

@@ -1,0 +1,15 @@
+"""The read API, /api/v1: the pages' use cases as JSON and CSV, with its OpenAPI document."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from app.api import errors, routes
+from app.bootstrap import Services
+
+
+def register(server: Flask, services: Services) -> None:
+    """Serve /api/v1 on `server` (call once, where the app is built)."""
+    api = routes.blueprint(services)
+    errors.install(api)
+    server.register_blueprint(api)
