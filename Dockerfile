@@ -13,6 +13,11 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     CARDCHARTS_DATA_DIR=/var/lib/cardcharts
 
+# Chromium draws the exported images (kaleido, app/exports); Debian's package, no download at run time.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends chromium \
+    && rm -rf /var/lib/apt/lists/*
+
 # An unprivileged user; it owns only the data directory (the code stays root-owned).
 RUN groupadd --system --gid 10001 cardcharts \
     && useradd --system --uid 10001 --gid cardcharts --create-home --home-dir /home/cardcharts \

@@ -21,6 +21,9 @@ from app.api.responses import PREFIX as API_PREFIX
 from app.callback_bodies import MalformedCallback, check_callback_body, check_text
 from layouts.images import IMAGE_HOSTS
 
+# Exports (app/exports) are cached like the API's answers: a minute, then revalidated by ETag.
+EXPORT_PREFIX = "/export/"
+
 # The largest callback body our pages send is under 1 kB (measured by the browser test in
 # tests/test_server_hardening.py); a larger one only ties up a worker and the database.
 MAX_BODY_BYTES = 1024 * 1024
@@ -66,9 +69,18 @@ def content_security_policy(script_hashes: list[str], host: str | None, frame_an
     return "; ".join(f"{name} {sources}" for name, sources in directives.items())
 
 
-def frame_ancestors(path: str) -> str:
-    """Who may frame the response at `path`: only our own pages (embeds will name their allowed origins)."""
-    return "'self'"
+# Paths under this prefix are the embeds (app/embeds.py): the only responses other sites may frame.
+EMBED_PREFIX = "/embed/"
+# The Flask config key holding the origins that may frame the embeds (CARDCHARTS_EMBED_ORIGINS).
+EMBED_ORIGINS = "CARDCHARTS_EMBED_ORIGINS"
+
+
+def frame_ancestors(path: str, embed_origins: tuple[str, ...] = ()) -> str:
+    """Who may frame the response at `path`: our own pages, and for an embed also `embed_origins`
+    (validated origins, or "*" for any site). Everything else stays ours only (clickjacking)."""
+    if not path.startswith(EMBED_PREFIX) or not embed_origins:
+        return "'self'"
+    return "*" if "*" in embed_origins else " ".join(["'self'", *embed_origins])
 
 
 # A file whose URL names its version (Dash's component suites `name.v4_4_1m1712345.js`, assets `?m=mtime`)
@@ -81,7 +93,7 @@ _MTIME = re.compile(r"\d+(\.\d+)?")  # Dash's asset fingerprint: the file's modi
 
 def cache_control(path: str, args: dict[str, str], assets_prefix: str) -> str:
     """How long browsers may keep the response at `path` (with query `args`)."""
-    if path.startswith(API_PREFIX + "/"):
+    if path.startswith((API_PREFIX + "/", EXPORT_PREFIX)):
         return API_CACHE_CONTROL
     if "/_dash-component-suites/" in path and check_fingerprint(path)[1]:
         return IMMUTABLE
@@ -143,8 +155,11 @@ def harden(app: Dash) -> None:
         if scripts not in hashes:
             hashes.clear()
             hashes[scripts] = [script_hash(script) for script in scripts]
-        policy = content_security_policy(hashes[scripts], request.host, frame_ancestors(request.path))
+        framers = frame_ancestors(request.path, server.config.get(EMBED_ORIGINS, ()))
+        policy = content_security_policy(hashes[scripts], request.host, framers)
         response.headers["Content-Security-Policy"] = policy
+        if request.path.startswith(EMBED_PREFIX):  # frame-ancestors decides; an X-Frame-Options would contradict it
+            response.headers.pop("X-Frame-Options", None)
         response.headers["X-Content-Type-Options"] = "nosniff"
         response.headers["Referrer-Policy"] = "strict-origin-when-cross-origin"
         if response.status_code in (200, 304):

@@ -10,9 +10,10 @@ import dash
 from flask import Flask
 
 import assets
-from app import api, first_layout, health, not_found, rate_limits
+from app import api, embeds, exports, first_layout, health, not_found, rate_limits
 from app.bootstrap import Services
 from app.compression import compress
+from app.exports.renderer import Renderer
 from app.live.bridge import RedisBridge
 from app.live.connections import ConnectionManager
 from app.live.endpoint import LiveEndpoint
@@ -35,11 +36,12 @@ from layouts.shell import shell
 ASSETS = Path(assets.__file__).resolve().parent  # a package, so that wheels carry it
 
 
-def create_app(services: Services, compressed: bool = True) -> dash.Dash:
+def create_app(services: Services, compressed: bool = True, renderer: Renderer | None = None) -> dash.Dash:
     """A Dash app on its own Flask server, every asset served locally (no CDN), hardened (app/security.py).
 
     `compressed`: compress responses and serve the partial plotly.js bundle (app/compression.py);
-    bench/pages.py turns it off to measure the difference."""
+    bench/pages.py turns it off to measure the difference. `renderer`: the image export processes
+    (app/exports; by default the app's own, started on its first image)."""
     server = Flask(__name__)
     server.config["SECRET_KEY"] = services.settings.secret_key
     app = Dash(
@@ -101,8 +103,12 @@ def create_app(services: Services, compressed: bool = True) -> dash.Dash:
     )
     not_found.register(app)
     # The first layout holds the page the browser opened, and its HTML asks early for what it loads.
-    app.layout = lambda: shell(theme_callbacks.requested_scheme(), first_layout.page_container(app))
+    # An embed (app/embeds.py) is its chart alone, in a bare frame; every other path is in the shell.
+    app.layout = lambda: embeds.frame(app) or shell(
+        theme_callbacks.requested_scheme(), first_layout.page_container(app)
+    )
     first_layout.ask_early(app)
+    embeds.register(app, services, first_draw)
     harden(app)
     rate_limits.install(server, services.rate_limits, services.settings)
     if compressed:
@@ -117,6 +123,7 @@ def create_app(services: Services, compressed: bool = True) -> dash.Dash:
     compare_callbacks.register(app, services.card_queries, services.compare_queries, first_draw)
     health.register(server, services)
     api.register(server, services)
+    exports.register(server, services, renderer)
     manager = ConnectionManager()
     LiveEndpoint(
         manager,

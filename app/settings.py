@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -48,6 +50,7 @@ class Settings(BaseSettings):
     api_rate_limit: str = Field(default="120/minute", validation_alias="CARDCHARTS_API_RATE_LIMIT")
     export_rate_limit: str = Field(default="30/minute", validation_alias="CARDCHARTS_EXPORT_RATE_LIMIT")
     trusted_proxies: str = Field(default="", validation_alias="CARDCHARTS_TRUSTED_PROXIES")
+    embed_origins: str = Field(default="", validation_alias="CARDCHARTS_EMBED_ORIGINS")
 
     @field_validator("database_url")
     @classmethod
@@ -93,6 +96,25 @@ class Settings(BaseSettings):
                 raise ValueError(message) from None
         return value
 
+    @field_validator("embed_origins")
+    @classmethod
+    def _origins(cls, value: str) -> str:
+        entries = _entries(value)
+        if "*" in entries and len(entries) > 1:
+            raise ValueError("'*' (any site) stands alone: give '*' or a list of origins, not both")
+        for entry in entries:
+            if entry != "*" and not (_ORIGIN.fullmatch(entry) and _port_ok(entry)):
+                raise ValueError(
+                    f"{entry!r} is not an origin: give scheme and host only, e.g. https://blog.example.com"
+                    " or http://localhost:8000 (no path, no trailing slash)"
+                )
+        return ",".join(entries)
+
+    @property
+    def embed_frame_origins(self) -> tuple[str, ...]:
+        """Origins besides our own whose pages may frame the embeds (`("*",)`: any)."""
+        return tuple(_entries(self.embed_origins))
+
     @property
     def api_rate(self) -> Rate:
         return parse_rate(self.api_rate_limit)
@@ -133,6 +155,18 @@ class Settings(BaseSettings):
                 "must be at least 32 characters: python -c 'import secrets; print(secrets.token_urlsafe(48))'"
             )
         return value
+
+
+# An origin as CSP source expressions take it: http(s), a DNS name or IPv4 address (a leading "*." for
+# subdomains), an optional port. Nothing that could end the directive (";", ",", spaces, quotes).
+_ORIGIN = re.compile(r"https?://(\*\.)?[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*(:\d{1,5})?")
+
+
+def _port_ok(origin: str) -> bool:
+    try:
+        return urlsplit(origin).port != 0
+    except ValueError:  # over 65535
+        return False
 
 
 def _entries(value: str) -> list[str]:

@@ -100,6 +100,17 @@ def page_summary(cards: CardQueries) -> Any:
     return summary
 
 
+
+def in_currency(history: dict[str, Any], currency: str, filters: dict[str, Any]) -> dict[str, Any]:
+    """The card history as its chart draws it (on the page and in exports): the series in one currency,
+    and the filters it was read with, by value."""
+    return {
+        **history,
+        "series": [s for s in history["series"] if s["currency"] == currency],
+        "filters": {"currency": currency, **{name: getattr(value, "value", value) for name, value in filters.items()}},
+    }
+
+
 def register(app: Dash, cards: CardQueries, first_draw: FirstDraw) -> None:
     """The card page's callbacks; the printing's details and its chart are first drawn in the page's layout."""
 
@@ -178,15 +189,7 @@ def register(app: Dash, cards: CardQueries, first_draw: FirstDraw) -> None:
             return empty, status(f"Unknown card: {exc}.", "red", "No card")
         except SQLAlchemyError as exc:
             return empty, database_error("card page", exc)
-        history = {
-            **history,
-            "series": [s for s in history["series"] if s["currency"] == currency],
-            "filters": {
-                "currency": currency,
-                **{name: getattr(value, "value", value) for name, value in filters.items()},
-            },
-        }
-        figure = card_history_figure(history, detail["marketplaces"], scheme, scale)
+        figure = card_history_figure(in_currency(history, currency, filters), detail["marketplaces"], scheme, scale)
         if not detail["latest"]:
             try:
                 found = cards.printings(detail["card"])

@@ -11,7 +11,7 @@ from callbacks.figures import market_index_figure, volume_by_format_figure
 from callbacks.first_draw import FirstDraw
 from callbacks.url_state import keep_in_url
 from data.domain import RANGES, Condition, Finish, Language
-from data.use_cases.market import MOVER_PERIODS, MarketQueries, parse_sub_index
+from data.use_cases.market import MOVER_PERIODS, MarketQueries
 from data.use_cases.sources import SourceQueries
 from layouts.filters import CURRENCIES, status
 from layouts.formats import format_name
@@ -43,11 +43,6 @@ AVERAGE = ("off", "on")
 MARKET_CURRENCIES = [c["value"] for c in CURRENCIES[:2]]
 
 
-def _sub_index(text: str) -> str:
-    parse_sub_index(text)
-    return text
-
-
 def register(app: Dash, market: MarketQueries, sources: SourceQueries, first_draw: FirstDraw) -> None:
     """The market page's callbacks; its index chart, overview, index choices, movers and value by format
     are first drawn in the page's layout."""
@@ -72,7 +67,7 @@ def register(app: Dash, market: MarketQueries, sources: SourceQueries, first_dra
         try:
             currency = params.choice("currency", currency, MARKET_CURRENCIES)
             range_name = params.choice("range", range_name, RANGES)
-            sub = params.optional(_sub_index, sub, "index") or "all"
+            sub = params.optional(params.sub_index, sub, "index") or "all"
             chained = {**market.chained(range_name, currency, sub), "label": sub_label(sub)}
             average = None
             if params.choice("average", show_average or "off", AVERAGE) == "on":  # missing: off
@@ -119,7 +114,7 @@ def register(app: Dash, market: MarketQueries, sources: SourceQueries, first_dra
         """The sets (and formats, rarities) the index keeps for this currency."""
         try:
             kept = market.sub_indexes(params.choice("currency", currency, MARKET_CURRENCIES))
-            chosen = params.optional(_sub_index, chosen, "index") or "all"
+            chosen = params.optional(params.sub_index, chosen, "index") or "all"
         except (params.BadInput, SQLAlchemyError):
             kept, chosen = [], "all"  # the index callback reports the error
         return sub_index_options(kept, chosen)

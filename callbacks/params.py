@@ -13,6 +13,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any, TypeVar
 
 from data.domain import INT4_MAX, stored_id
+from data.use_cases.market import parse_sub_index
 
 T = TypeVar("T")
 
@@ -119,3 +120,10 @@ def scheme(value: Any) -> str:
 def text(value: Any) -> str | None:
     """Typed text (a search box), or None when the value is not text at all."""
     return value if isinstance(value, str) else None
+
+
+def sub_index(text: str) -> str:
+    """A sub-index as the market page's `index=` names it (all, format:NAME, rarity:NAME, set:CODE);
+    a ValueError naming the forms it takes otherwise (for `optional`)."""
+    parse_sub_index(text)
+    return text

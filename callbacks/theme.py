@@ -44,7 +44,9 @@ def register(app: Dash) -> None:
         f"""(scheme, checked, forced) => {{
             const chosen = scheme === 'dark' ? 'dark' : 'light';
             document.body.dataset.agThemeMode = chosen;
-            document.cookie = '{COOKIE}=' + chosen + {cookie};
+            if (!window.location.pathname.startsWith('/embed/')) {{  // an embed's theme is its URL's, not the reader's
+                document.cookie = '{COOKIE}=' + chosen + {cookie};
+            }}
             const dark = chosen === 'dark';
             const noUpdate = window.dash_clientside.no_update;
             return [chosen === forced ? noUpdate : chosen, dark === Boolean(checked) ? noUpdate : dark];

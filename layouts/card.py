@@ -16,6 +16,7 @@ from flask import g, has_request_context, request
 from callbacks.figures import SCALES
 from callbacks.params import BadInput, card_id, marketplace_id, shown
 from data.domain import LANGUAGE_CODES, RANGES
+from layouts.embed import embed_control
 from layouts.filters import (
     ALL,
     CONDITIONS,
@@ -167,6 +168,7 @@ def layout(
             ),
             html.Div(id="card-status"),
             chart_panel("card-history-graph", 440),
+            embed_control("card"),  # the iframe snippet of this view (layouts/embed.py)
             dmc.Title("Latest price of each variant", order=4, mt="lg", mb="xs"),
             dag.AgGrid(
                 id="card-latest-grid",

@@ -11,6 +11,7 @@ from callbacks.figures import SCALES
 from callbacks.params import card_ids
 from data.domain import RANGES
 from data.use_cases.compare import MAX_PRINTINGS
+from layouts.embed import embed_control
 from layouts.filters import (
     CONDITIONS,
     CURRENCIES,
@@ -92,5 +93,6 @@ def layout(
             ),
             html.Div(id="compare-status"),
             chart_panel("compare-graph", 480),
+            embed_control("compare"),  # the iframe snippet of this view (layouts/embed.py)
         ]
     )

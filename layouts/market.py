@@ -12,6 +12,7 @@ from callbacks.params import BadInput, price, shown
 from callbacks.units import money, signed_percent
 from data.domain import RANGES
 from data.use_cases.market import parse_sub_index
+from layouts.embed import embed_control
 from layouts.filters import (
     CONDITIONS,
     CURRENCIES,
@@ -116,6 +117,7 @@ def layout(
             dcc.Interval(id="market-collect-tick", interval=COLLECT_POLL_MS, disabled=True),
             dmc.SimpleGrid(id="market-overview", cols={"base": 2, "md": 5}, mt="md"),
             chart_panel("market-index-graph", 420, "market-index"),
+            embed_control("market"),  # the iframe snippet of this view (layouts/embed.py)
             filter_bar(
                 [
                     dmc.Title("Top movers", order=4),

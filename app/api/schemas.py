@@ -17,7 +17,7 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fie
 from callbacks import params
 from callbacks.market import MARKET_CURRENCIES
 from data.domain import CONDITION_CODES, LANGUAGE_CODES, RANGES, Condition, Finish, Language
-from data.use_cases.market import MOVER_PERIODS, parse_sub_index
+from data.use_cases.market import MOVER_PERIODS
 from layouts.filters import CURRENCIES
 from layouts.market import FORMATS
 
@@ -58,11 +58,6 @@ def _listing(parse: Any, allowed: str, *args: Any) -> Any:
         if "; use " in str(exc):
             raise
         raise params.BadInput(f"{exc}; use {allowed}") from None
-
-
-def _sub_index(text: str) -> str:
-    parse_sub_index(text)  # raises ValueError naming the forms it takes
-    return text
 
 
 def _search_text(value: str) -> str:
@@ -140,7 +135,7 @@ class IndexQuery(Query):
     currency: _one_of("currency", MARKET_CURRENCIES, "USD", "The index of prices in this currency.")
     sub: Annotated[
         str,
-        AfterValidator(lambda value: _listing(params.optional, SUB_FORMS, _sub_index, value, "sub") or "all"),
+        AfterValidator(lambda value: _listing(params.optional, SUB_FORMS, params.sub_index, value, "sub") or "all"),
         Field(
             "all",
             description="all, or one sub-index: format:NAME, rarity:NAME or set:CODE (lower case).",
