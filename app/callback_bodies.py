@@ -99,8 +99,10 @@ def _router_text(item: dict) -> None:
     value = item.get("value")
     if not isinstance(value, str | None):
         raise MalformedCallback(f"{item['id']}.{item['property']} must be text")
-    # A browser's location.pathname always starts with "/"; Dash's router refuses anything else with a 500.
-    if item["property"] == "pathname" and value is not None and not value.startswith("/"):
+    # A browser's location.pathname always starts with "/" (dcc.Location reports it once mounted, before
+    # the router, which skips its initial call, can run); Dash's router answers anything else with a 500
+    # (no pathname at all: once a page has a path template, as the embeds do).
+    if item["property"] == "pathname" and (value is None or not value.startswith("/")):
         raise MalformedCallback("_pages_location.pathname must start with '/'")
 
 

@@ -206,10 +206,12 @@ def test_unknown_component_files_are_404_not_500(client, caplog):
 
 
 def test_the_page_router_refuses_a_pathname_a_browser_never_sends(app, client, caplog):
-    """Dash's router raises UnsupportedRelativePath (a 500) on a pathname without its leading '/'."""
+    """Dash's router raises UnsupportedRelativePath (a 500) on a pathname without its leading '/', and a
+    TypeError on none at all once a page has a path template (the embeds)."""
     router = next(output for output in app.callback_map if "_pages_content" in output)
     spec = app.callback_map[router]
-    for pathname, status in (("-1", 400), ("", 400), ("%", 400), ("/card", 200)):
+    cases = (("-1", 400), ("", 400), ("%", 400), (None, 400), ("/card", 200), ("/embed/card/x", 200))
+    for pathname, status in cases:
         body = {
             "output": router,
             "outputs": [_dependency(key) for key in router[2:-2].split("...")],
