@@ -18,11 +18,12 @@ from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network, ip_add
 
 from flask import Flask, Response, g, jsonify, request
 
+from app.exports import PREFIX as EXPORT_PREFIX
 from app.settings import Settings
 from data.rate_limit import Decision, RateLimitRepository
 
 EXTENSION = "cardcharts.rate_limits"
-SCOPES = (("/api/", "api"), ("/export/", "export"))  # path prefix -> scope of the window
+SCOPES = (("/api/", "api"), (EXPORT_PREFIX + "/", "export"))  # path prefix -> scope of the window
 UNKNOWN_CLIENT = "unknown"  # a peer that is not an IP address (a Unix socket): one window for all
 
 Network = IPv4Network | IPv6Network

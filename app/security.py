@@ -19,10 +19,8 @@ from werkzeug.exceptions import BadRequest, HTTPException, RequestEntityTooLarge
 from app.api.responses import CACHE_CONTROL as API_CACHE_CONTROL
 from app.api.responses import PREFIX as API_PREFIX
 from app.callback_bodies import MalformedCallback, check_callback_body, check_text
+from app.exports import PREFIX as EXPORT_PREFIX
 from layouts.images import IMAGE_HOSTS
-
-# Exports (app/exports) are cached like the API's answers: a minute, then revalidated by ETag.
-EXPORT_PREFIX = "/export/"
 
 # The largest callback body our pages send is under 1 kB (measured by the browser test in
 # tests/test_server_hardening.py); a larger one only ties up a worker and the database.
@@ -93,7 +91,7 @@ _MTIME = re.compile(r"\d+(\.\d+)?")  # Dash's asset fingerprint: the file's modi
 
 def cache_control(path: str, args: dict[str, str], assets_prefix: str) -> str:
     """How long browsers may keep the response at `path` (with query `args`)."""
-    if path.startswith((API_PREFIX + "/", EXPORT_PREFIX)):
+    if path.startswith((API_PREFIX + "/", EXPORT_PREFIX + "/")):  # exports are cached as API answers
         return API_CACHE_CONTROL
     if "/_dash-component-suites/" in path and check_fingerprint(path)[1]:
         return IMMUTABLE

@@ -81,6 +81,13 @@ class CacheRepository:
         payload = json.dumps(value, separators=(",", ":"))
         self._call(lambda r: r.set(cache_key(*parts), payload, px=_ms(ttl or self.ttl)))
 
+    def get_bytes(self, *parts: object) -> bytes | None:
+        """A stored body as it was set (an image): no JSON on either side."""
+        return self._call(lambda r: r.get(cache_key(*parts)))
+
+    def set_bytes(self, *parts: object, value: bytes, ttl: timedelta | None = None) -> None:
+        self._call(lambda r: r.set(cache_key(*parts), value, px=_ms(ttl or self.ttl)))
+
     def get_or_compute(
         self, key_parts: tuple[object, ...], compute: Callable[[], Any], ttl: timedelta | None = None
     ) -> Any:

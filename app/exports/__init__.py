@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from app.exports.renderer import Renderer
 
 EXTENSION = "cardcharts.exports"
+PREFIX = "/export"  # every export's path starts here (rate limits and caching name it too)
 
 
 def register(server: Flask, services: Services, renderer: Renderer | None = None) -> Renderer:

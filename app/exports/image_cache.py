@@ -1,26 +1,20 @@
-"""Rendered images in Redis, keyed by the hash of exactly what was rendered.
+"""Rendered images, keyed by the hash of exactly what was rendered (in the query cache, data/cache.py).
 
 The key covers the figure's JSON (its data, title and source line with the data's date, theme)
 and the format and size: new prices change the figure, hence the key, so a stale image is never
 served, and the same data always gives the same bytes without asking Chromium again. Old keys
-expire on their own. As data/cache.py: Redis down means render, log, carry on."""
+expire on their own; Redis down means render and carry on (the cache's own rule)."""
 
 from __future__ import annotations
 
 import hashlib
 import json
-import logging
-import time
 from datetime import timedelta
 from typing import Any
 
-from redis import Redis, RedisError
+from data.cache import CacheRepository
 
-log = logging.getLogger(__name__)
-
-PREFIX = "export"
 TTL = timedelta(hours=6)
-BACKOFF_SECONDS = 5.0
 
 
 def image_key(figure: dict[str, Any], fmt: str, width: int, height: int, scale: int) -> str:
@@ -30,23 +24,12 @@ def image_key(figure: dict[str, Any], fmt: str, width: int, height: int, scale: 
 
 
 class ImageCache:
-    def __init__(self, redis: Redis | None, ttl: timedelta = TTL) -> None:
-        self.redis = redis
+    def __init__(self, cache: CacheRepository, ttl: timedelta = TTL) -> None:
+        self.cache = cache
         self.ttl = ttl
-        self._down_until = 0.0
 
     def get(self, key: str) -> bytes | None:
-        return self._call(lambda r: r.get(f"{PREFIX}:{key}"))
+        return self.cache.get_bytes("export", key)
 
     def set(self, key: str, image: bytes) -> None:
-        self._call(lambda r: r.set(f"{PREFIX}:{key}", image, px=int(self.ttl.total_seconds() * 1000)))
-
-    def _call(self, operation: Any) -> Any:
-        if self.redis is None or time.monotonic() < self._down_until:
-            return None
-        try:
-            return operation(self.redis)
-        except (RedisError, OSError) as exc:
-            self._down_until = time.monotonic() + BACKOFF_SECONDS
-            log.warning("export cache: Redis unavailable (%s); rendering without it", exc)
-            return None
+        self.cache.set_bytes("export", key, value=image, ttl=self.ttl)

@@ -11,7 +11,7 @@ from werkzeug.exceptions import HTTPException
 
 from app.api.responses import CACHE_CONTROL, ApiError, csv_body, error, json_body
 from app.bootstrap import Services
-from app.exports import charts
+from app.exports import PREFIX, charts
 from app.exports.captions import dress
 from app.exports.image_cache import ImageCache, image_key
 from app.exports.query import FORMATS, IMAGES, Export, parse
@@ -37,8 +37,8 @@ def _image(export: Export, chart: charts.Chart, renderer: Renderer, cache: Image
 
 
 def blueprint(services: Services, renderer: Renderer) -> Blueprint:
-    exports = Blueprint("exports", __name__, url_prefix="/export")
-    cache = ImageCache(services.redis)
+    exports = Blueprint("exports", __name__, url_prefix=PREFIX)
+    cache = ImageCache(services.cache)
 
     def answer(kind: str, fmt: str, path_args: dict[str, str]) -> Response:
         export = parse(kind, fmt, request.args, path_args)
