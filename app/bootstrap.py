@@ -13,19 +13,31 @@ from data.cache import CacheRepository
 from data.db import make_engine
 from data.publisher import PricePublisher
 from data.rate_limit import RateLimitRepository
+from data.repositories.alerts import AlertRepository
+from data.repositories.api_tokens import ApiTokenRepository
+from data.repositories.card_matches import CardMatchRepository
 from data.repositories.cards import CardRepository
+from data.repositories.lots import LotRepository
 from data.repositories.market import MarketRepository
 from data.repositories.marketplaces import MarketplaceRepository
+from data.repositories.portfolio import PortfolioRepository
 from data.repositories.prices import PriceRepository
 from data.repositories.rollups import RollupRepository
 from data.repositories.source_runs import SourceRunRepository
+from data.repositories.users import UserRepository
+from data.use_cases.accounts import Accounts
+from data.use_cases.alerts import AlertInbox, AlertRules, EvaluateAlerts
 from data.use_cases.cards import CardQueries
+from data.use_cases.collection import CollectionImport
 from data.use_cases.compare import CompareQueries
 from data.use_cases.imports import ImportPrices
 from data.use_cases.ingest import IngestPrices
 from data.use_cases.market import MarketQueries
+from data.use_cases.portfolio import PortfolioQueries
 from data.use_cases.recovery import RecoverRuns
 from data.use_cases.sources import SourceQueries
+from data.webhook_urls import WebhookPolicy
+from workers.webhooks import enqueue as enqueue_webhooks
 
 
 @dataclass
@@ -49,6 +61,15 @@ class Services:
     ingest: IngestPrices
     imports: ImportPrices
     recover_runs: RecoverRuns
+    users: UserRepository
+    api_tokens: ApiTokenRepository
+    accounts: Accounts
+    lots: LotRepository
+    collection_import: CollectionImport
+    portfolio_queries: PortfolioQueries
+    alerts: AlertRepository
+    alert_rules: AlertRules
+    alert_inbox: AlertInbox
 
     def close(self) -> None:
         self.engine.dispose()
@@ -89,15 +110,20 @@ def bootstrap(settings: Settings, web: bool = False) -> Services:
     marketplaces = MarketplaceRepository(engine)
     runs = SourceRunRepository(engine)
     publisher = PricePublisher(redis)
-    ingest = IngestPrices(prices, rollups, cache, publisher)
+    alerts = AlertRepository(engine)
+    ingest = IngestPrices(prices, rollups, cache, publisher, alerts=EvaluateAlerts(alerts, publisher, enqueue_webhooks))
     card_queries = CardQueries(cards, prices, marketplaces, cache, rollups.outliers)
     recover_runs = RecoverRuns(runs, ingest)
+    rate_limits = RateLimitRepository(redis)
+    users = UserRepository(engine)
+    api_tokens = ApiTokenRepository(engine)
+    lots = LotRepository(engine)
     return Services(
         settings=settings,
         engine=engine,
         redis=redis,
         cache=cache,
-        rate_limits=RateLimitRepository(redis),
+        rate_limits=rate_limits,
         cards=cards,
         marketplaces=marketplaces,
         prices=prices,
@@ -112,4 +138,13 @@ def bootstrap(settings: Settings, web: bool = False) -> Services:
         ingest=ingest,
         imports=ImportPrices(cards, marketplaces, runs, ingest, recover=recover_runs),
         recover_runs=recover_runs,
+        users=users,
+        api_tokens=api_tokens,
+        accounts=Accounts(users, api_tokens, rate_limits, settings.failed_login_rate),
+        lots=lots,
+        collection_import=CollectionImport(CardMatchRepository(engine), lots),
+        portfolio_queries=PortfolioQueries(PortfolioRepository(engine)),
+        alerts=alerts,
+        alert_rules=AlertRules(alerts, WebhookPolicy.parse(settings.webhook_allow_private)),
+        alert_inbox=AlertInbox(alerts),
     )

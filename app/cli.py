@@ -21,6 +21,7 @@ import click
 
 from app.logs import configure_logging
 from app.settings import ConfigError, Settings, load_settings
+from app.users_cli import users
 
 log = logging.getLogger("cardcharts")
 MAX_MESSAGE = 1000
@@ -149,6 +150,7 @@ def run(host: str | None, port: int | None) -> None:
         runner.upgrade(resolved.database_url)
         secret = _secret_key(settings)
         os.environ["SECRET_KEY"] = secret
+        _plain_http_cookies(resolved, host or resolved.host)
         resolved = resolved.model_copy(update={"secret_key": secret})
         # The collection worker and its scheduler run beside the web server and stop with it.
         helpers = [
@@ -162,6 +164,23 @@ def run(host: str | None, port: int | None) -> None:
                 helper.terminate()
             for helper in helpers:
                 helper.wait(30)
+
+
+def _plain_http_cookies(settings: Settings, host: str) -> None:
+    """`cardcharts run` on a loopback address is the local, plain-http app (the README opens
+    http://127.0.0.1:8050): its session cookies go without Secure, which Safari would drop otherwise.
+    Set CARDCHARTS_INSECURE_COOKIES=0 when a TLS proxy fronts it; `cardcharts web` never guesses."""
+    from ipaddress import ip_address
+
+    if "CARDCHARTS_INSECURE_COOKIES" in os.environ or settings.insecure_cookies:
+        return
+    try:
+        loopback = host == "localhost" or ip_address(host).is_loopback
+    except ValueError:
+        loopback = False
+    if loopback:
+        os.environ["CARDCHARTS_INSECURE_COOKIES"] = "1"
+        log.info("serving plain http on %s: session cookies without Secure", host)
 
 
 @main.command()
@@ -412,3 +431,6 @@ def retention_run() -> None:
             click.echo(f"removed {removed} snapshots older than two years")
         finally:
             engine.dispose()
+
+
+main.add_command(users)  # app/users_cli.py: accounts

@@ -6,6 +6,10 @@ Each request under a limited path prefix is counted against its client's sliding
 request); a refused one is a 429 with the same headers, `Retry-After` and a JSON error. Other
 paths are never counted. When Redis cannot answer, the request is served without the headers.
 
+A request whose Bearer token named a user (app/api/auth.py set `g.user_id` before this runs) is
+counted under that user (`ratelimit:user:{id}:{scope}`), wherever it comes from; any other under
+its client address (`ratelimit:ip:{address}:{scope}`).
+
 The client is `remote_addr`, except from a trusted proxy (CARDCHARTS_TRUSTED_PROXIES): then it is
 the right-most X-Forwarded-For address that is not itself a trusted proxy. Everything left of
 that address was written by the client, so it is never read.
@@ -66,8 +70,12 @@ def install(server: Flask, limiter: RateLimitRepository, settings: Settings) -> 
         scope = scope_of(request.path)
         if scope is None:
             return None
-        client = client_ip(request.remote_addr, request.headers.getlist("X-Forwarded-For"), trusted)
-        decision = limiter.hit("ip", client, scope, rates[scope])
+        user = g.get("user_id")
+        if user is not None:
+            decision = limiter.hit("user", str(user), scope, rates[scope])
+        else:
+            client = client_ip(request.remote_addr, request.headers.getlist("X-Forwarded-For"), trusted)
+            decision = limiter.hit("ip", client, scope, rates[scope])
         g.rate_limit = decision
         if decision is None or decision.allowed:
             return None

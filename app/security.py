@@ -87,10 +87,20 @@ IMMUTABLE = "public, max-age=31536000, immutable"
 # Anything else is asked for again each time (HTML, callbacks, layout) or revalidated by its ETag.
 REVALIDATE = "no-cache"
 _MTIME = re.compile(r"\d+(\.\d+)?")  # Dash's asset fingerprint: the file's modification time
+# Never kept: the account pages (one shows a new API token) and the API's writes (a token, an account).
+NO_STORE = "no-store"
+PRIVATE_PATHS = ("/login", "/register", "/logout", "/account")
 
 
-def cache_control(path: str, args: dict[str, str], assets_prefix: str) -> str:
-    """How long browsers may keep the response at `path` (with query `args`)."""
+def cache_control(
+    path: str, args: dict[str, str], assets_prefix: str, method: str = "GET", authorized: bool = False
+) -> str:
+    """How long browsers may keep the response at `path` (with query `args`) to a `method` request;
+    `authorized`: the request carried credentials (its answer is one user's: never kept by anyone)."""
+    if path in PRIVATE_PATHS or path.startswith("/account/"):
+        return NO_STORE
+    if path.startswith(API_PREFIX + "/") and (method not in ("GET", "HEAD") or authorized):
+        return NO_STORE
     if path.startswith((API_PREFIX + "/", EXPORT_PREFIX + "/")):  # exports are cached as API answers
         return API_CACHE_CONTROL
     if "/_dash-component-suites/" in path and check_fingerprint(path)[1]:
@@ -161,7 +171,9 @@ def harden(app: Dash) -> None:
         response.headers["X-Content-Type-Options"] = "nosniff"
         response.headers["Referrer-Policy"] = "strict-origin-when-cross-origin"
         if response.status_code in (200, 304):
-            response.headers["Cache-Control"] = cache_control(request.path, request.args, assets_prefix)
+            response.headers["Cache-Control"] = cache_control(
+                request.path, request.args, assets_prefix, request.method, "Authorization" in request.headers
+            )
         else:
             response.headers["Cache-Control"] = "no-store"
         return response

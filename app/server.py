@@ -10,7 +10,8 @@ import dash
 from flask import Flask
 
 import assets
-from app import api, embeds, exports, first_layout, health, not_found, rate_limits
+from app import accounts, api, embeds, exports, first_layout, health, not_found, rate_limits
+from app.api import auth as api_auth
 from app.bootstrap import Services
 from app.compression import compress
 from app.exports.renderer import Renderer
@@ -18,18 +19,24 @@ from app.live.bridge import RedisBridge
 from app.live.connections import ConnectionManager
 from app.live.endpoint import LiveEndpoint
 from app.security import Dash, harden
+from callbacks import alerts as alerts_callbacks
 from callbacks import card as card_callbacks
 from callbacks import chart_controls
+from callbacks import collection as collection_callbacks
 from callbacks import compare as compare_callbacks
 from callbacks import live as live_callbacks
 from callbacks import market as market_callbacks
+from callbacks import portfolio as portfolio_callbacks
 from callbacks import shell as shell_callbacks
 from callbacks import sources as sources_callbacks
 from callbacks import theme as theme_callbacks
 from callbacks.first_draw import FirstDraw
+from layouts import alerts as alerts_layout
 from layouts import card as card_layout
+from layouts import collection as collection_layout
 from layouts import compare as compare_layout
 from layouts import market as market_layout
+from layouts import portfolio as portfolio_layout
 from layouts import sources as sources_layout
 from layouts.shell import shell
 
@@ -101,6 +108,33 @@ def create_app(services: Services, compressed: bool = True, renderer: Renderer |
         description="Where CardCharts' prices come from: each source's newest run, its rows, errors and freshness.",
         layout=sources_layout.layout,
     )
+    # The signed-in user's pages (a signed-out visitor is asked to log in): layouts/collection.py ...
+    dash.register_page(
+        "collection",
+        loads=(first_layout.GRIDS,),
+        path="/collection",
+        name="Collection",
+        title="Collection · CardCharts",
+        description="Your Magic: The Gathering collection: lots, CSV import and export.",
+        layout=collection_layout.layout,
+    )
+    dash.register_page(
+        "portfolio",
+        loads=(first_layout.CHARTS,),
+        path="/portfolio",
+        name="Portfolio",
+        title="Portfolio · CardCharts",
+        description="What your collection is worth, what it cost, and how it moved.",
+        layout=portfolio_layout.layout,
+    )
+    dash.register_page(
+        "alerts",
+        path="/alerts",
+        name="Alerts",
+        title="Alerts · CardCharts",
+        description="Price alerts on the cards you follow, and the alerts they raised.",
+        layout=alerts_layout.layout,
+    )
     not_found.register(app)
     # The first layout holds the page the browser opened, and its HTML asks early for what it loads.
     # An embed (app/embeds.py) is its chart alone, in a bare frame; every other path is in the shell.
@@ -110,6 +144,8 @@ def create_app(services: Services, compressed: bool = True, renderer: Renderer |
     first_layout.ask_early(app)
     embeds.register(app, services, first_draw)
     harden(app)
+    accounts.register(server, services)  # Redis sessions, CSRF, /login /register /logout /account
+    api_auth.install(server, services.accounts)  # Bearer tokens, resolved before the rate limits count
     rate_limits.install(server, services.rate_limits, services.settings)
     if compressed:
         compress(app)
@@ -119,6 +155,13 @@ def create_app(services: Services, compressed: bool = True, renderer: Renderer |
     live_callbacks.register(app)
     market_callbacks.register(app, services.market_queries, services.source_queries, first_draw)
     sources_callbacks.register(app, services.source_queries)
+    collection_callbacks.register(
+        app, services.card_queries, services.lots, services.portfolio_queries, services.collection_import
+    )
+    portfolio_callbacks.register(app, services.portfolio_queries)
+    alerts_callbacks.register(
+        app, services.card_queries, services.cards, services.marketplaces, services.alert_rules, services.alert_inbox
+    )
     card_callbacks.register(app, services.card_queries, first_draw)
     compare_callbacks.register(app, services.card_queries, services.compare_queries, first_draw)
     health.register(server, services)
@@ -132,5 +175,6 @@ def create_app(services: Services, compressed: bool = True, renderer: Renderer |
         services.card_queries.exists,
         services.settings.allowed_ws_origins,
         services.settings.ws_heartbeat_seconds,
+        services.accounts,
     ).register(server)
     return app

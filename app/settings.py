@@ -51,6 +51,21 @@ class Settings(BaseSettings):
     export_rate_limit: str = Field(default="30/minute", validation_alias="CARDCHARTS_EXPORT_RATE_LIMIT")
     trusted_proxies: str = Field(default="", validation_alias="CARDCHARTS_TRUSTED_PROXIES")
     embed_origins: str = Field(default="", validation_alias="CARDCHARTS_EMBED_ORIGINS")
+    # Image renderer processes per web worker (each one Chromium, ~150 MB, rendering one image at a time).
+    export_renderers: int = Field(default=1, ge=1, le=8, validation_alias="CARDCHARTS_EXPORT_RENDERERS")
+    # Tests and local development only: networks (e.g. "127.0.0.0/8") that alert webhooks may call despite the
+    # private-address guard, over plain http too. Empty (the default) in production.
+    webhook_allow_private: str = Field(default="", validation_alias="CARDCHARTS_WEBHOOK_ALLOW_PRIVATE")
+    # Session cookies are Secure (sent over HTTPS only) unless this is set: for a server reached over
+    # plain http other than on localhost (`cardcharts run` sets it when it binds a loopback address).
+    insecure_cookies: bool = Field(default=False, validation_alias="CARDCHARTS_INSECURE_COOKIES")
+    session_hours: float = Field(default=336, gt=0, le=24 * 366, validation_alias="CARDCHARTS_SESSION_HOURS")
+    login_failures: int = Field(default=10, ge=1, le=1000, validation_alias="CARDCHARTS_LOGIN_FAILURES")
+    login_window_minutes: int = Field(default=15, ge=1, le=24 * 60, validation_alias="CARDCHARTS_LOGIN_WINDOW_MINUTES")
+    # Scryfall's API, asked by "refresh one card now" (tests point it at a local server); and how often a
+    # user may ask it, per user: Scryfall updates prices once a day and asks clients to be sparing.
+    scryfall_api_url: str = Field(default="https://api.scryfall.com", validation_alias="CARDCHARTS_SCRYFALL_API_URL")
+    refresh_rate_limit: str = Field(default="10/hour", validation_alias="CARDCHARTS_REFRESH_RATE_LIMIT")
 
     @field_validator("database_url")
     @classmethod
@@ -85,6 +100,19 @@ class Settings(BaseSettings):
     def _a_rate(cls, value: str) -> str:
         return str(parse_rate(value))
 
+    @field_validator("refresh_rate_limit")
+    @classmethod
+    def _a_refresh_rate(cls, value: str) -> str:
+        return str(parse_rate(value))
+
+    @field_validator("scryfall_api_url")
+    @classmethod
+    def _an_http_base(cls, value: str) -> str:
+        parts = urlsplit(value.strip())
+        if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
+            raise ValueError("must be an http(s) base URL such as https://api.scryfall.com")
+        return value.strip().rstrip("/")
+
     @field_validator("trusted_proxies")
     @classmethod
     def _addresses(cls, value: str) -> str:
@@ -116,12 +144,22 @@ class Settings(BaseSettings):
         return tuple(_entries(self.embed_origins))
 
     @property
+    def failed_login_rate(self) -> Rate:
+        """Failed logins allowed per client address, and per email, in the sliding window."""
+        return Rate(self.login_failures, self.login_window_minutes * 60)
+
+    @property
     def api_rate(self) -> Rate:
         return parse_rate(self.api_rate_limit)
 
     @property
     def export_rate(self) -> Rate:
         return parse_rate(self.export_rate_limit)
+
+    @property
+    def refresh_rate(self) -> Rate:
+        """Card refreshes from Scryfall allowed per user in the sliding window."""
+        return parse_rate(self.refresh_rate_limit)
 
     @property
     def trusted_proxy_networks(self) -> tuple[IPv4Network | IPv6Network, ...]:

@@ -3,8 +3,7 @@
     python bench/exports.py [--runs 30]
 
 Builds a scratch database from the repository's fixtures (tests/fixtures: the Scryfall sample and
-the MTGJSON price sample) and serves it as production does (gunicorn, one gevent worker), with the
-exports registered (bench.exports:create_server, until app/server.py registers them itself). Prints:
+the MTGJSON price sample) and serves it as production does (gunicorn, one gevent worker). Prints:
 - PNG export (800x450, Consider's card chart) p50/p95: cold (the worker's first export: the renderer
   process and its Chromium start; a fresh server each sample), warm (renderer up, export cache emptied
   before each request) and cached (the same request again);
@@ -36,6 +35,7 @@ from app.bootstrap import bootstrap
 from app.embedded import EmbeddedRedis
 from app.settings import Settings
 from bench.foundation import percentile, scratch_database
+from data.cache import cache_key
 from tests.helpers import web_server
 from workers.imports import import_mtgjson, import_scryfall
 
@@ -46,19 +46,6 @@ SIZE = {"width": "800", "height": "450"}
 CONCURRENT = 8
 TARGETS = {"warm p95": 250.0, "cached p95": 5.0, "page ratio": 2.0}
 UNLIMITED = {"CARDCHARTS_EXPORT_RATE_LIMIT": "10000/minute", "CARDCHARTS_API_RATE_LIMIT": "10000/minute"}
-
-
-def create_server():
-    """The production WSGI app with the exports registered (gunicorn 'bench.exports:create_server()')."""
-    from app import exports
-    from app.server import create_app
-    from app.settings import load_settings
-
-    services = bootstrap(load_settings(), web=True)
-    server = create_app(services).server
-    if exports.EXTENSION not in server.extensions:
-        exports.register(server, services)
-    return server
 
 
 def seed(settings: Settings) -> int:
@@ -74,23 +61,19 @@ def seed(settings: Settings) -> int:
 
 @contextmanager
 def served(database_url: str, redis_url: str):
-    import app.web
-
-    command = app.web.GUNICORN
-    app.web.GUNICORN = [*command[:-1], "bench.exports:create_server()"]
-    try:
-        with web_server(database_url, redis_url, SECRET, **UNLIMITED) as base:
-            yield f"http://{base}"
-    finally:
-        app.web.GUNICORN = command
+    with web_server(database_url, redis_url, SECRET, **UNLIMITED) as base:
+        yield f"http://{base}"
 
 
-def get_ms(client: httpx.Client, url: str, **query: str) -> float:
+def get_ms(client: httpx.Client, url: str, cache: str | None = None, **query: str) -> float:
+    """The request's time; `cache`: the X-Export-Cache answer it must have ("miss" or "hit")."""
     started = time.perf_counter()
     response = client.get(url, params=query)
     elapsed = (time.perf_counter() - started) * 1000
     if response.status_code != 200:
         raise RuntimeError(f"{url} {query}: {response.status_code} {response.text[:300]}")
+    if cache is not None and response.headers.get("X-Export-Cache") != cache:
+        raise RuntimeError(f"{url} {query}: expected an export cache {cache}, got {response.headers}")
     return elapsed
 
 
@@ -132,7 +115,7 @@ def direct_kaleido(settings: Settings, card: int, runs: int) -> list[float]:
 
 
 def empty_export_cache(redis: Redis) -> None:
-    keys = list(redis.scan_iter(match="export:*", count=1000))
+    keys = list(redis.scan_iter(match=cache_key("export", "*"), count=1000))
     if keys:
         redis.delete(*keys)
 
@@ -148,7 +131,7 @@ def _export_clients(png: str, stop, done) -> None:
             while not stop.is_set():
                 with lock:
                     width = 300 + next(counter) % 2000
-                get_ms(own, png, width=str(width), height="450")
+                get_ms(own, png, "miss", width=str(width), height="450")
                 with done.get_lock():
                     done.value += 1
 
@@ -195,17 +178,17 @@ def main() -> None:
             for _ in range(args.cold):
                 empty_export_cache(redis)
                 with served(database_url, redis_url) as base, httpx.Client(timeout=60) as client:
-                    cold.append(get_ms(client, f"{base}/export/card/{card}.png", **SIZE))
+                    cold.append(get_ms(client, f"{base}/export/card/{card}.png", "miss", **SIZE))
             with served(database_url, redis_url) as base, httpx.Client(timeout=60) as client:
                 png = f"{base}/export/card/{card}.png"
                 get_ms(client, png, **SIZE)  # the renderer starts
                 warm = []
                 for _ in range(args.runs):
                     empty_export_cache(redis)
-                    warm.append(get_ms(client, png, **SIZE))
+                    warm.append(get_ms(client, png, "miss", **SIZE))
                 direct = direct_kaleido(settings, card, args.runs)  # the server idle meanwhile
                 get_ms(client, png, **SIZE)
-                cached = [get_ms(client, png, **SIZE) for _ in range(args.runs)]
+                cached = [get_ms(client, png, "hit", **SIZE) for _ in range(args.runs)]
                 for _ in range(3):
                     get_ms(client, f"{base}/")
                 print(

@@ -433,3 +433,54 @@ def compare_figure(
     if len(times) == 1:
         _around(figure, next(iter(times)))
     return log_axis(figure, scale)
+
+
+@memoized
+def portfolio_value_figure(history: dict[str, Any], scheme: str = "light") -> Figure:
+    """The value of today's holdings on each day (PortfolioQueries.history, as JSON: days as ISO dates,
+    values as exact decimal strings), one line per currency; currencies are never added together.
+    `basis_name` names the price basis and `end` the newest day with data, both shown in the title.
+    The hover shows each day's value to the cent with its currency, and how many variants are priced."""
+    series = history.get("series") or {}
+    currencies = sorted(currency for currency, points in series.items() if points)
+    figure = _figure(scheme, f"Value ({escape(', '.join(currencies)) or 'no data'})", hovermode="closest")
+    if not currencies:
+        return _empty(figure)
+    basis = escape(history.get("basis_name") or history.get("basis") or "")
+    end = escape(history.get("end") or "")
+    figure["layout"]["title"] = {"text": f"{basis} · data to {end} (UTC)", "font": {"size": 13}, "x": 0.01}
+    figure["layout"]["margin"] = {**figure["layout"]["margin"], "t": 40}
+    for currency in currencies:
+        points = series[currency]
+        shown = escape(currency)
+        times, values, variants = with_gaps(
+            [point["day"] for point in points],
+            [point["value"] for point in points],
+            [point["variants"] for point in points],
+            resolution="DAY",
+        )
+        figure["data"].append(
+            _scatter(
+                x=times,
+                y=[_number(value) for value in values],
+                customdata=[
+                    None if value is None else [money(value), shown, count]
+                    for value, count in zip(values, variants, strict=True)
+                ],
+                name=f"Value, {shown}",
+                mode="lines+markers",
+                marker={"size": 4},
+                hovertemplate="%{x|%Y-%m-%d}<br>%{customdata[0]} %{customdata[1]}"
+                "<br>%{customdata[2]} variants priced<extra></extra>",
+            )
+        )
+    days = {point["day"] for currency in currencies for point in series[currency]}
+    # Daily values: ticks name days, one per day over a short span (never hours between them).
+    figure["layout"]["xaxis"] = {
+        "type": "date",
+        "tickformat": "%b %-d",
+        **({"dtick": 86400000} if len(days) <= 10 else {}),
+    }
+    if len(days) == 1:
+        _around(figure, next(iter(days)))
+    return figure

@@ -13,3 +13,13 @@ def register(app: Dash) -> None:
     app.clientside_callback(
         ClientsideFunction("live", "follow"), Output("live-followed", "data"), Input("live-channels", "data")
     )
+
+
+def follow_from(app: Dash, store: str) -> None:
+    """Follow the channels a page's own callback writes into `store` (layouts/live.py followed_channels)."""
+    app.clientside_callback(
+        ClientsideFunction("live", "follow"),
+        Output("live-followed", "data", allow_duplicate=True),
+        Input(store, "data"),
+        prevent_initial_call="initial_duplicate",
+    )

@@ -74,6 +74,16 @@ class PricePublisher:
     def alert(self, user_id: int, alert: dict[str, Any]) -> None:
         self._publish_one(alerts_channel(user_id), alert)
 
+    def alerts(self, alerts: Iterable[tuple[int, dict[str, Any]]]) -> None:
+        """Each (user id, alert) on its owner's channel, in order, in one round trip (a settle can raise many)."""
+        batch = list(alerts)
+
+        def send(pipe) -> None:
+            for user_id, alert in batch:
+                pipe.publish(alerts_channel(user_id), json.dumps(alert, separators=(",", ":")))
+
+        self._publish(send, len(batch))
+
     def _publish_one(self, channel: str, payload: dict[str, Any]) -> None:
         self._publish(lambda pipe: pipe.publish(channel, json.dumps(payload, separators=(",", ":"))), 1)
 

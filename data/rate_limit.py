@@ -10,6 +10,8 @@
   frees its next request (an exact Retry-After), and as one script it is atomic in one round
   trip, so concurrent requests cannot race past the limit. Its cost is one entry per admitted
   request (at most `limit` per key), hence the cap on limits in `data.rates.parse_rate`.
+- `peek` asks without recording: failed logins are counted only when they fail (`hit` records
+  one), and a login is refused beforehand while the window is full.
 - Refused requests are not recorded: a client that keeps knocking gets in again as its
   window slides, instead of being locked out for as long as it retries.
 - Redis is a safeguard, never a dependency (data/cache.py's rule): when it fails, requests are
@@ -57,6 +59,22 @@ return {admitted, count, reset}
 """
 
 
+# The same window, only looked at: {admitted-if-asked (1/0), requests in the window, ms until it frees one}.
+_PEEK = """
+local now, window, limit = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
+local count = redis.call('ZCARD', KEYS[1])
+local reset = 0
+if count >= limit then
+    local freeing = redis.call('ZRANGE', KEYS[1], count - limit, count - limit, 'WITHSCORES')
+    if freeing[2] then
+        reset = math.min(window, math.max(0, tonumber(freeing[2]) + window - now))
+    end
+end
+return {count < limit and 1 or 0, count, reset}
+"""
+
+
 @dataclass(frozen=True)
 class Decision:
     """One request's verdict: `reset` is seconds until the window frees a request (0 when it is empty)."""
@@ -90,19 +108,27 @@ class RateLimitRepository:
         self.clock = clock
         self.retry_after_failure = retry_after_failure
         self._slide = redis.register_script(_SLIDE) if redis is not None else None
+        self._peek = redis.register_script(_PEEK) if redis is not None else None
         self._down_until = 0.0
         self._last_warning = 0.0
 
     def hit(self, kind: str, identity: str, scope: str, rate: Rate) -> Decision | None:
         """Count one request of `identity` in `scope` against `rate`; None when Redis cannot say (allow it)."""
-        if self.redis is None or self._slide is None or time.monotonic() < self._down_until:
-            return None
         now = round(self.clock() * 1000)
-        window = rate.seconds * 1000
         member = f"{now}-{os.urandom(6).hex()}"  # unique, so two requests in one millisecond both count
+        return self._run(self._slide, kind, identity, scope, rate, now, member)
+
+    def peek(self, kind: str, identity: str, scope: str, rate: Rate) -> Decision | None:
+        """Whether one more request of `identity` would be admitted, recording nothing; None when Redis cannot say."""
+        return self._run(self._peek, kind, identity, scope, rate, round(self.clock() * 1000))
+
+    def _run(self, script, kind: str, identity: str, scope: str, rate: Rate, now: int, *extra: str) -> Decision | None:
+        if self.redis is None or script is None or time.monotonic() < self._down_until:
+            return None
+        window = rate.seconds * 1000
         try:
-            admitted, count, reset = self._slide(
-                keys=[rate_limit_key(kind, identity, scope)], args=[now, window, rate.requests, member]
+            admitted, count, reset = script(
+                keys=[rate_limit_key(kind, identity, scope)], args=[now, window, rate.requests, *extra]
             )
         except (RedisError, OSError) as exc:
             self._down_until = time.monotonic() + self.retry_after_failure

@@ -1,6 +1,6 @@
 """The frame around every page: header, navigation, live badge, theme switch.
 
-Under the `sm` breakpoint (48em, 768 px) a burger opens the navigation as a navbar drawn
+Under the `md` breakpoint (62em, 992 px) a burger opens the navigation as a navbar drawn
 under the header; above it the links sit inline in the header. The header never wraps: it
 is one row of fixed height, so nothing in it can land on a page's controls."""
 
@@ -11,9 +11,18 @@ import dash_mantine_components as dmc
 from dash import dcc, html
 from dash.development.base_component import Component
 
-NAVIGATION = (("Market", "/"), ("Card", "/card"), ("Compare", "/compare"), ("Sources", "/sources"))
-BREAKPOINT = "sm"  # Mantine's 48em: the phone layout below it
+NAVIGATION = (
+    ("Market", "/"),
+    ("Card", "/card"),
+    ("Compare", "/compare"),
+    ("Sources", "/sources"),
+    ("Collection", "/collection"),
+    ("Portfolio", "/portfolio"),
+    ("Alerts", "/alerts"),
+)
+BREAKPOINT = "md"  # Mantine's 62em (992 px): the burger below it; seven inline links need about 900 px
 HEADER_HEIGHT = 56
+ACCOUNT_PATH = "/account"
 
 # The live badge's states and colours (assets/live.js sets them): "live" the socket is open and
 # follows the page's channels, "connecting" before any failure, "offline" failed and retrying,
@@ -72,6 +81,11 @@ def shell(scheme: str = "light", pages: Component | None = None) -> dmc.MantineP
                                 dmc.Group(
                                     [
                                         live_badge(),
+                                        # A plain link (a full page load): /account is server-rendered, and
+                                        # sends a signed-out visitor on to /login. Phones find it in the menu.
+                                        dmc.Anchor(
+                                            "Account", href=ACCOUNT_PATH, underline="never", visibleFrom=BREAKPOINT
+                                        ),
                                         dmc.Switch(
                                             id="color-scheme-switch", label="Dark", size="sm", checked=scheme == "dark"
                                         ),
@@ -82,7 +96,11 @@ def shell(scheme: str = "light", pages: Component | None = None) -> dmc.MantineP
                             ],
                         )
                     ),
-                    dmc.AppShellNavbar(dmc.Stack(_links(size="lg"), gap="md"), id="nav-menu", p="md"),
+                    dmc.AppShellNavbar(
+                        dmc.Stack([*_links(size="lg"), dmc.Anchor("Account", href=ACCOUNT_PATH, size="lg")], gap="md"),
+                        id="nav-menu",
+                        p="md",
+                    ),
                     dmc.AppShellMain(html.Div(pages or dash.page_container, className="page")),
                 ],
             ),

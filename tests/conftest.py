@@ -120,7 +120,8 @@ def services(database_url: str, redis_server: str) -> Iterator[Services]:
             text(
                 "TRUNCATE cards, card_identities, marketplaces, price_snapshots, source_runs, market_index_30min,"
                 " market_index_hourly, market_index_daily, card_prices_hourly, latest_prices, format_volume,"
-                " market_totals, market_index, price_outliers, variant_days, maintenance_jobs RESTART IDENTITY CASCADE"
+                " market_totals, market_index, price_outliers, variant_days, maintenance_jobs, users, lots, sales,"
+                " alert_rules, alerts RESTART IDENTITY CASCADE"
             )
         )
     built.redis.flushdb()

@@ -275,6 +275,33 @@ def test_a_csv_text_cell_never_starts_a_formula(client):
     ]
 
 
+def test_any_origin_may_read_the_api_and_its_headers(client, bare, consider):
+    """Public prices, no cookies: a script on a store's page reads the API directly (CORS)."""
+    path = f"{PREFIX}/cards/{consider}/history"
+    response = client.get(path, headers={"Origin": "https://shop.example"})
+    assert response.headers["Access-Control-Allow-Origin"] == "*"
+    exposed = {name.strip() for name in response.headers["Access-Control-Expose-Headers"].split(",")}
+    assert {"ETag", "RateLimit-Remaining", "Retry-After"} <= exposed
+    preflight = client.options(
+        path,
+        headers={
+            "Origin": "https://shop.example",
+            "Access-Control-Request-Method": "GET",
+            "Access-Control-Request-Headers": "if-none-match",
+        },
+    )
+    assert preflight.status_code == 200 and preflight.get_data() == b""
+    assert preflight.headers["Access-Control-Allow-Origin"] == "*"
+    assert "GET" in preflight.headers["Access-Control-Allow-Methods"]
+    assert "If-None-Match" in preflight.headers["Access-Control-Allow-Headers"]
+    assert preflight.headers["Access-Control-Max-Age"] == "86400"
+    # Refusals too: a script must be able to read why it was refused.
+    refused = bare.get(f"{PREFIX}/cards/nope", headers={"Origin": "https://shop.example"})
+    assert refused.status_code == 400 and refused.headers["Access-Control-Allow-Origin"] == "*"
+    # The pages are not opened up.
+    assert "Access-Control-Allow-Origin" not in client.get("/sources").headers
+
+
 def test_etag_304_and_cache_control(client, consider):
     path = f"{PREFIX}/cards/{consider}/history"
     first = client.get(path)
@@ -466,6 +493,19 @@ def test_the_openapi_document_validates_and_comes_from_the_schemas(client):
         f"{PREFIX}/market/index",
         f"{PREFIX}/market/movers",
         f"{PREFIX}/sources",
+        f"{PREFIX}/auth/register",
+        f"{PREFIX}/auth/token",
+        f"{PREFIX}/collection",
+        f"{PREFIX}/collection/import",
+        f"{PREFIX}/collection/{{lot_id}}",
+        f"{PREFIX}/collection/{{lot_id}}/sell",
+        f"{PREFIX}/portfolio",
+        f"{PREFIX}/portfolio/history",
+        f"{PREFIX}/alerts",
+        f"{PREFIX}/alerts/{{alert_id}}",
+        f"{PREFIX}/alerts/inbox",
+        f"{PREFIX}/alerts/inbox/read",
+        f"{PREFIX}/cards/{{card_id}}/refresh",
     }
     history = doc["paths"][f"{PREFIX}/cards/{{card_id}}/history"]["get"]
     parameters = {p["name"]: p for p in history["parameters"]}

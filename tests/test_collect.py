@@ -122,6 +122,7 @@ def test_celery_schedule_and_task_settings():
         "collect-cardmarket": 24,
         "collect-cardkingdom": 6,
         "recover-runs": 5 / 60,
+        "webhooks": 5 / 60,
         "retention": 24,
     }
     assert collect_source.retry_jitter and collect_source.max_retries == 5

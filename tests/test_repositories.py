@@ -4,12 +4,24 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
-from decimal import Decimal
 
 import pytest
 
 from data.domain import Condition, Finish, Language, Resolution, UnknownReference, VariantFilter
 from tests.helpers import T0, add_cards, add_marketplaces, snap
+
+
+def points(series: list[dict]) -> list[dict]:
+    """The columnar series as one dict per point, each with its variant (the series' keys)."""
+    found = []
+    for line in series:
+        columns = {key: value for key, value in line.items() if isinstance(value, list)}
+        assert len({len(values) for values in columns.values()}) == 1  # every column, one value per point
+        variant = {key: value for key, value in line.items() if key not in columns}
+        found += [
+            {**variant, **dict(zip(columns, values, strict=True))} for values in zip(*columns.values(), strict=True)
+        ]
+    return found
 
 
 def test_cards_upsert_get_search_and_set(services, scryfall_objects):
@@ -67,21 +79,21 @@ def test_bulk_upsert_counts_and_exact_history(services, scryfall_objects):
     corrected = services.prices.bulk_upsert([snap(card, tcg, "0.12", T0), snap(card, tcg, "0.12", T0)])
     assert (corrected.inserted, corrected.updated, corrected.unchanged) == (0, 1, 1)
 
-    history = services.prices.history(card, T0, T0 + timedelta(hours=1), Resolution.RAW)
+    history = points(services.prices.history(card, T0, T0 + timedelta(hours=1), Resolution.RAW))
     by_variant = {(r["condition"], r["finish"], r["language"], r["time"]): r for r in history}
-    nm = by_variant[("NEAR_MINT", "nonfoil", "English", T0)]
-    assert nm["price"] == Decimal("0.12")
-    assert (nm["low"], nm["market"]) == (Decimal("0.05"), Decimal("0.11"))  # tiers it lacked are kept
-    assert by_variant[("NEAR_MINT", "foil", "English", T0)]["price"] == Decimal("13.45")
-    assert by_variant[("NEAR_MINT", "etched", "English", T0)]["price"] == Decimal("15.00")
+    nm = by_variant[("NEAR_MINT", "nonfoil", "English", T0.isoformat())]
+    assert nm["price"] == "0.12"
+    assert (nm["low"], nm["market"]) == ("0.05", "0.11")  # tiers it lacked are kept
+    assert by_variant[("NEAR_MINT", "foil", "English", T0.isoformat())]["price"] == "13.45"
+    assert by_variant[("NEAR_MINT", "etched", "English", T0.isoformat())]["price"] == "15.00"
     assert len(history) == 6
 
     only_foil = services.prices.history(
         card, T0, T0 + timedelta(hours=1), Resolution.RAW, VariantFilter(finish=Finish.FOIL)
     )
-    assert [r["price"] for r in only_foil] == [Decimal("13.45")]
+    assert [r["price"] for r in points(only_foil)] == ["13.45"]
     japanese = services.prices.history(card, None, None, Resolution.RAW, VariantFilter(language=Language.JAPANESE))
-    assert [(r["language"], r["price"]) for r in japanese] == [("Japanese", Decimal("9.99"))]
+    assert [(r["language"], r["price"]) for r in points(japanese)] == [("Japanese", "9.99")]
 
 
 def test_history_resolutions_are_exact(services, scryfall_objects):
@@ -92,22 +104,22 @@ def test_history_resolutions_are_exact(services, scryfall_objects):
     times = [T0, T0 + timedelta(minutes=20), T0 + timedelta(minutes=40), T0 + timedelta(days=1)]
     services.ingest([snap(card, tcg, p, t, price_low=p, price_high=p) for p, t in zip(prices, times, strict=True)])
 
-    half_hours = services.prices.history(card, None, None, Resolution.MIN30)
-    assert [(r["time"], r["price"]) for r in half_hours] == [
-        (T0, Decimal("1.5000")),
-        (T0 + timedelta(minutes=30), Decimal("4.0000")),
-        (T0 + timedelta(days=1), Decimal("0.0100")),
+    half_hours = points(services.prices.history(card, None, None, Resolution.MIN30))
+    assert [(r["time"], r["price"], r["listings"]) for r in half_hours] == [
+        (T0.isoformat(), "1.5000", None),
+        ((T0 + timedelta(minutes=30)).isoformat(), "4.0000", None),
+        ((T0 + timedelta(days=1)).isoformat(), "0.0100", None),
     ]
-    hours = services.prices.history(card, None, None, Resolution.HOUR)
-    assert [(r["time"], r["price"], r["low"], r["high"]) for r in hours] == [
-        (T0, Decimal("2.3333"), Decimal("1.00"), Decimal("4.00")),
-        (T0 + timedelta(days=1), Decimal("0.0100"), Decimal("0.01"), Decimal("0.01")),
+    hours = points(services.prices.history(card, None, None, Resolution.HOUR))
+    assert [(r["time"], r["price"], r["low"], r["high"], r["market"]) for r in hours] == [
+        (T0.isoformat(), "2.3333", "1.00", "4.00", None),
+        ((T0 + timedelta(days=1)).isoformat(), "0.0100", "0.01", "0.01", None),
     ]
-    days = services.prices.history(card, None, None, Resolution.DAY)
+    days = points(services.prices.history(card, None, None, Resolution.DAY))
     midnight = T0.replace(hour=0)
     assert [(r["time"], r["price"]) for r in days] == [
-        (midnight, Decimal("2.3333")),
-        (midnight + timedelta(days=1), Decimal("0.0100")),
+        (midnight.isoformat(), "2.3333"),
+        ((midnight + timedelta(days=1)).isoformat(), "0.0100"),
     ]
     assert services.prices.data_end(card) == T0 + timedelta(days=1, hours=1)
 
@@ -123,7 +135,7 @@ def test_bad_rows_change_nothing(services, scryfall_objects):
             [snap(card, markets["tcgplayer"], "2.00", T0 + timedelta(hours=1)), snap(10**6, 1, "1.00")]
         )
     stored = services.prices.history(card, None, None, Resolution.RAW)
-    assert [r["price"] for r in stored] == [Decimal("1.00")]
+    assert [r["price"] for r in points(stored)] == ["1.00"]
 
 
 def test_marketplaces_ensure_is_idempotent(services):

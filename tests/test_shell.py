@@ -107,7 +107,7 @@ def test_the_phone_menu_is_a_burger(dash_duo, services):
     assert dash_duo.driver.current_url.endswith("/sources")
     _wait(lambda: dash_duo.find_element("#nav-burger").get_attribute("data-opened") is None)  # closed again
     dash_duo.driver.set_window_size(*LAPTOP)
-    _wait(lambda: dash_duo.driver.execute_script(visible, inline) == 4)
+    _wait(lambda: dash_duo.driver.execute_script(visible, inline) == 8)
     assert dash_duo.driver.execute_script(visible, "#nav-burger") == 0
     assert _logs(dash_duo) == []
 

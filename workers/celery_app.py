@@ -18,6 +18,7 @@ from app.settings import Settings, load_settings
 from workers.schedules import CollectionSchedule
 
 RECOVERY_EVERY = timedelta(minutes=5)
+WEBHOOK_SWEEP_EVERY = timedelta(minutes=5)
 
 
 def schedule(settings: Settings) -> dict:
@@ -34,6 +35,7 @@ def schedule(settings: Settings) -> dict:
     }
     entries["recover-runs"] = {"task": "workers.tasks.recover_runs", "schedule": RECOVERY_EVERY}
     entries["retention"] = {"task": "workers.tasks.apply_retention", "schedule": timedelta(days=1)}
+    entries["webhooks"] = {"task": "workers.tasks.sweep_webhooks", "schedule": WEBHOOK_SWEEP_EVERY}
     return entries
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import cache
 
 import httpx
@@ -11,9 +11,12 @@ from sqlalchemy.exc import OperationalError
 
 from app.bootstrap import Services, bootstrap
 from app.settings import load_settings
+from data.repositories.alerts import AlertRepository
 from data.use_cases.imports import summary
+from data.webhook_urls import WebhookPolicy
 from workers.celery_app import celery
 from workers.collect import collect
+from workers.webhooks import WebhookSender
 
 log = logging.getLogger(__name__)
 
@@ -52,3 +55,30 @@ def recover_runs() -> list[int]:
 @celery.task(name="workers.tasks.apply_retention", **RETRY)
 def apply_retention() -> int:
     return services().rollups.apply_retention()
+
+
+@cache
+def webhook_sender() -> WebhookSender:
+    built = services()
+    return WebhookSender(AlertRepository(built.engine), WebhookPolicy.parse(built.settings.webhook_allow_private))
+
+
+@celery.task(name="workers.tasks.deliver_webhook", **RETRY)
+def deliver_webhook(alert_id: int) -> str | None:
+    """One alert's webhook, with its own retries (workers/webhooks.py); the state it ended in."""
+    return webhook_sender().deliver(alert_id)
+
+
+# A delivery takes at most ~3 minutes (3 attempts, 10 s timeouts, 60 s Retry-After): one still pending
+# 15 minutes after its alert lost its task (a broker outage at the settle); after a day it is moot.
+STALE_WEBHOOK = timedelta(minutes=15)
+MOOT_WEBHOOK = timedelta(days=1)
+
+
+@celery.task(name="workers.tasks.sweep_webhooks", **RETRY)
+def sweep_webhooks() -> int:
+    """Queue again the deliveries whose task was lost."""
+    stale = AlertRepository(services().engine).stale_webhooks(STALE_WEBHOOK, MOOT_WEBHOOK)
+    for alert_id in stale:
+        deliver_webhook.delay(alert_id)
+    return len(stale)

@@ -7,7 +7,7 @@ Prices and percents are exact decimals written as strings ("0.3600"), times ISO 
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -226,3 +226,281 @@ class Collecting(Body):
 class Sources(Body):
     sources: list[Source]
     collecting: list[Collecting]
+
+
+class Registered(Body):
+    id: int = Field(description="The new user's id.")
+    email: str = Field(description="The email as stored (its domain in lower case).")
+
+
+class IssuedToken(Body):
+    token: str = Field(
+        description="An API token (`cc_...`): send it as `Authorization: Bearer <token>`. Shown this once;"
+        " only its hash is kept.",
+        pattern=r"^cc_[A-Za-z0-9_-]{43}$",
+    )
+
+
+# --- The authenticated API: collection, portfolio, alerts, refresh -------------------------------------------
+
+Day = Annotated[str, Field(description="A date, YYYY-MM-DD.")]
+PerCurrency = Field(description="By ISO currency code; amounts in different currencies are never added.")
+
+
+class Lot(Body):
+    """Copies of one printing and variant, with what one copy cost (null: unknown)."""
+
+    id: int
+    card_id: int
+    name: str
+    set_code: str
+    set_name: str | None
+    collector_number: str
+    finish: Literal["nonfoil", "foil", "etched"]
+    condition: str = Field(description="NEAR_MINT, LIGHTLY_PLAYED, ...")
+    language: str = Field(description="English, Japanese, ...")
+    quantity: int
+    price: Exact | None = Field(description="What one copy cost, in `currency`; null when unknown.")
+    currency: str
+    acquired_on: Day | None
+    notes: str
+
+
+class ValuedLot(Lot):
+    unit_price: Exact | None = Field(description="One copy's price on the basis; null: no price.")
+    value: Exact | None = Field(description="unit_price x quantity.")
+    value_currency: str | None
+    fallback: bool | None = Field(description="Priced at Near Mint: the lot's condition has no price of its own.")
+    pnl: Exact | None = Field(description="value - cost, when both are known in the same currency.")
+
+
+class Collection(Body):
+    basis: str
+    lots: list[ValuedLot]
+
+
+class MatchedRow(Body):
+    line: int
+    matched_by: Literal["scryfall_id", "number", "name"]
+    card_id: int
+    name: str
+    set_code: str
+    set_name: str | None
+    collector_number: str
+    scryfall_id: str | None
+    quantity: int
+    finish: str
+    condition: str
+    language: str
+    price: Exact | None
+    currency: str
+    acquired_on: Day | None
+    notes: str
+
+
+class UnmatchedRow(Body):
+    line: int
+    reason: str
+    name: str | None
+    set_code: str | None
+    collector_number: str | None
+    scryfall_id: str | None
+    quantity: int
+
+
+class FileProblem(Body):
+    line: int
+    column: str | None = Field(description="The file's header name; null when the whole row is at fault.")
+    message: str
+
+
+class ImportPreview(Body):
+    format: str = Field(description="The app recognised by the header (moxfield, manabox, ...).")
+    committed: Literal[False]
+    matched: list[MatchedRow]
+    unmatched: list[UnmatchedRow]
+    problems: list[FileProblem]
+    copies: int = Field(description="Copies in the matched rows.")
+
+
+class ImportRefusedBody(ImportPreview):
+    error: str
+
+
+class ImportCommitted(Body):
+    format: str
+    committed: Literal[True]
+    lot_ids: list[int]
+    copies: int
+    skipped: list[UnmatchedRow] = Field(description="Rows left out (skip_unmatched=1).")
+    problems: list[FileProblem] = Field(description="Rows that could not be read, left out (skip_unmatched=1).")
+
+
+class FileRefused(Body):
+    error: str
+    line: int | None
+    column: str | None
+
+
+class SaleRecorded(Body):
+    sale_id: int
+    lot_id: int
+    remaining: int = Field(description="Copies left in the lot (0: the lot is gone).")
+    cost: Exact | None = Field(description="The cost per copy the sale keeps (null: unknown in its currency).")
+
+
+class Amount(Body):
+    amount: Exact
+    lots: int
+    copies: int
+
+
+class Value(Amount):
+    fallbacks: int
+
+
+class Unrealized(Body):
+    value: Exact
+    cost: Exact
+    pnl: Exact
+    lots: int
+    copies: int
+
+
+class Realized(Body):
+    sales: int
+    copies: int
+    proceeds: Exact
+    pnl: Exact = Field(description="Proceeds minus cost, of the sales whose cost is known.")
+    unknown_cost: int
+
+
+class UnpricedLot(Body):
+    id: int
+    card_id: int
+    name: str
+    set_code: str
+    collector_number: str
+    finish: str
+    condition: str
+    language: str
+    quantity: int
+
+
+class Unpriced(Body):
+    lots: int
+    copies: int
+    named: list[UnpricedLot]
+
+
+class Counted(Body):
+    lots: int
+    copies: int
+
+
+class HeldMover(Body):
+    card_id: int
+    name: str
+    set_code: str
+    collector_number: str
+    finish: str
+    condition: str
+    language: str
+    priced_condition: str
+    currency: str
+    quantity: int
+    price: Exact
+    before: Exact
+    change: Exact = Field(description="quantity x (price - before).")
+    change_pct: Exact
+
+
+class HeldMovers(Body):
+    period: str
+    gainers: list[HeldMover]
+    losers: list[HeldMover]
+
+
+class Portfolio(Body):
+    basis: str
+    basis_name: str
+    value: dict[str, Value] = PerCurrency
+    unpriced: Unpriced
+    cost: dict[str, Amount] = PerCurrency
+    unknown_cost: Counted
+    unrealized: dict[str, Unrealized] = PerCurrency
+    realized: dict[str, Realized] = PerCurrency
+    movers: HeldMovers
+
+
+class HistoryPoint(Body):
+    day: Day
+    value: Exact
+    variants: int
+
+
+class PortfolioHistory(Body):
+    basis: str
+    days: int
+    start: Day | None
+    end: Day | None
+    series: dict[str, list[HistoryPoint]] = PerCurrency
+
+
+class AlertRule(Body):
+    id: int
+    card_id: int
+    kind: Literal["above", "below", "change_24h", "change_7d", "buylist_above"]
+    level: Exact
+    marketplace_id: int | None
+    marketplace: str | None = Field(description="The marketplace's slug; null: any.")
+    finish: str | None
+    condition: str | None
+    language: str | None
+    webhook: str | None
+    cooldown_seconds: int
+    last_fired_at: Time | None
+    created_at: Time
+
+
+class AlertRules(Body):
+    rules: list[AlertRule]
+
+
+class RaisedAlert(Body):
+    id: int
+    rule_id: int | None
+    card_id: int
+    raised_at: Time
+    payload: dict[str, Any] = Field(description="What /ws sent as price_alert.")
+    read_at: Time | None
+    webhook_state: str | None
+    webhook_attempts: int
+
+
+class Inbox(Body):
+    alerts: list[RaisedAlert]
+
+
+class MarkedRead(Body):
+    marked: int = Field(description="How many were unread.")
+
+
+class RefreshedPrice(Body):
+    marketplace: str
+    finish: str
+    language: str
+    currency: str
+    price: Exact
+
+
+class Refreshed(Body):
+    card_id: int
+    scryfall_id: str
+    time: Time = Field(description="The time the prices are stored at (when they were fetched, to the minute).")
+    run_id: int
+    inserted: int
+    updated: int
+    unchanged: int
+    rejected: int
+    prices: list[RefreshedPrice]

@@ -1,5 +1,5 @@
 """The /api/v1 routes: each turns its validated query into one use-case call (the very call its page
-makes), and the result into JSON or CSV."""
+makes), and the result into JSON or CSV. The account routes (register, token) are in app/api/auth.py."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any
 from flask import Blueprint
 from spectree import Response as Documented
 
-from app.api import payloads, tables
+from app.api import auth, payloads, tables
 from app.api.openapi import document, make_spec
 from app.api.responses import PREFIX, ApiError, csv_body, json_body
 from app.api.schemas import DetailQuery, HistoryQuery, IndexQuery, MoversQuery, SearchQuery, SourcesQuery
@@ -57,6 +57,7 @@ def blueprint(services: Services) -> Blueprint:
     api = Blueprint("api", __name__, url_prefix=PREFIX)
     spec = make_spec()
     cards, market, sources = services.card_queries, services.market_queries, services.source_queries
+    auth.add_routes(api, spec, services)
 
     @api.get("/cards/search")
     @spec.validate(resp=Documented(HTTP_200=payloads.SearchResults), tags=["cards"], operation_id="search_cards")
@@ -128,6 +129,7 @@ def blueprint(services: Services) -> Blueprint:
 
     @api.get("/openapi.json")
     def openapi():
-        return json_body(document(spec, {"card_id": {"type": "integer", "minimum": 1, "maximum": INT4_MAX}}))
+        doc = document(spec, {"card_id": {"type": "integer", "minimum": 1, "maximum": INT4_MAX}})
+        return json_body(auth.describe(doc))
 
     return api

@@ -9,15 +9,30 @@ read the default."""
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictInt,
+    WithJsonSchema,
+    model_validator,
+)
 
 from callbacks import params
 from callbacks.market import MARKET_CURRENCIES
-from data.domain import CONDITION_CODES, LANGUAGE_CODES, RANGES, Condition, Finish, Language
+from data.collection_formats import FORMATS as COLLECTION_APPS
+from data.domain import CONDITION_CODES, INT4_MAX, LANGUAGE_CODES, RANGES, Condition, Finish, Language
+from data.holdings import currency_problem, date_problem, money_problem, notes_problem, quantity_problem
+from data.repositories.alerts import AlertKind
+from data.use_cases.alerts import MAX_INBOX_PAGE
 from data.use_cases.market import MOVER_PERIODS
+from data.use_cases.portfolio import BASES, MAX_HISTORY_DAYS
 from layouts.filters import CURRENCIES
 from layouts.market import FORMATS
 
@@ -167,3 +182,213 @@ class MoversQuery(Query):
 
 class SourcesQuery(Query):
     format: Output
+
+
+class Credentials(BaseModel):
+    """An email and password, as a JSON body."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    email: Annotated[str, Field(max_length=254, description="The account's email.", examples=["you@example.com"])]
+    password: Annotated[str, Field(max_length=1024, description="At least 10 characters to register.")]
+
+
+class TokenRequest(Credentials):
+    name: Annotated[str, Field("", max_length=100, description="A label to tell the token apart in /account.")]
+
+
+# --- The authenticated API: collection, portfolio, alerts (app/api/collection.py, app/api/alerts.py) ------------
+# Request bodies are checked by the very rules the repositories apply (data/holdings.py), so the API's message
+# naming a refused value is the one a page shows; each is 'field: what is wrong' (a 400).
+
+Flag = _one_of  # a "0"/"1" switch is a choice of two texts
+
+
+def _problem(check: Any) -> Any:
+    """An AfterValidator raising `check(value)`'s text, when it has one."""
+
+    def run(value: Any) -> Any:
+        if (problem := check(value)) is not None:
+            raise ValueError(problem)
+        return value
+
+    return AfterValidator(run)
+
+
+def _decimal(value: Any) -> Any:
+    """Money as text ("12.50") or a JSON number (read by its text, never as binary)."""
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        raise ValueError('give an amount such as "12.50"')
+    try:
+        return Decimal(value.strip() if isinstance(value, str) else repr(value))
+    except ArithmeticError:
+        raise ValueError(f"not an amount: {params.shown(value)}") from None
+
+
+def _day(value: Any) -> Any:
+    if not isinstance(value, str):
+        raise ValueError("give a date as YYYY-MM-DD")
+    try:
+        return date.fromisoformat(value) if len(value) == 10 else date.fromisoformat("invalid")
+    except ValueError:
+        raise ValueError(f"not a date as YYYY-MM-DD: {params.shown(value)}") from None
+
+
+def _parsed(parse: Any) -> Any:
+    def run(value: Any) -> Any:
+        if not isinstance(value, str):
+            raise ValueError("give it as text")
+        return parse(value)
+
+    return BeforeValidator(run)
+
+
+Quantity = Annotated[StrictInt, _problem(quantity_problem), Field(description="Copies, from 1 to 1,000,000.")]
+Money = Annotated[
+    Decimal,
+    BeforeValidator(_decimal),
+    _problem(money_problem),
+    WithJsonSchema({"type": "string", "pattern": r"^[0-9]+(\.[0-9]{1,2})?$", "description": "One copy's price."}),
+]
+Currency = Annotated[str, _problem(currency_problem), Field(description="ISO 4217 code in capitals.", examples=["USD"])]
+Day = Annotated[date, BeforeValidator(_day), WithJsonSchema({"type": "string", "format": "date"})]
+ConditionIn = Annotated[
+    Condition,
+    _parsed(Condition.parse),
+    WithJsonSchema({"type": "string", "description": "NEAR_MINT or its code (M, NM, LP, MP, HP, DMG)."}),
+]
+FinishIn = Annotated[
+    Finish, _parsed(Finish.parse), WithJsonSchema({"type": "string", "enum": [f.value for f in Finish]})
+]
+LanguageIn = Annotated[
+    Language, _parsed(Language.parse), WithJsonSchema({"type": "string", "description": "English, or its code (en)."})
+]
+Notes = Annotated[str, _problem(notes_problem), Field(description="Free text, up to 2,000 characters.")]
+Basis = _one_of(
+    "basis",
+    list(BASES),
+    "tcgplayer",
+    "The price a copy is valued at: " + "; ".join(f"{name}: {label}" for name, (_, label) in BASES.items()),
+)
+
+
+class Body(BaseModel):
+    """A JSON request body: each field known."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class LotChanges(Body):
+    """The values to change on a lot (any of them); `price` null: the cost is unknown."""
+
+    quantity: Quantity | None = None
+    price: Annotated[Money | None, Field(None, description="What one copy cost; null for unknown.")]
+    currency: Currency | None = None
+    acquired_on: Annotated[
+        Day | None,
+        _problem(lambda day: date_problem(day, "acquired date")),
+        Field(None, description="When it was bought; null for unknown."),
+    ]
+    notes: Notes | None = None
+    condition: ConditionIn | None = None
+    finish: FinishIn | None = None
+    language: LanguageIn | None = None
+
+    @model_validator(mode="after")
+    def no_nulls_but_price_and_date(self) -> LotChanges:
+        for name in self.model_fields_set - {"price", "acquired_on"}:
+            if getattr(self, name) is None:
+                raise ValueError(f"{name} cannot be null")
+        return self
+
+
+class Sale(Body):
+    quantity: Quantity
+    price: Annotated[Money, Field(description="What one copy sold for.")]
+    currency: Currency
+    sold_on: Annotated[Day, _problem(lambda day: date_problem(day, "sale date"))]
+
+
+class CollectionQuery(Query):
+    basis: Basis
+    format: Output
+    app: Annotated[
+        str | None,
+        AfterValidator(lambda value: value if value is None else params.choice("app", value, list(COLLECTION_APPS))),
+        WithJsonSchema(
+            {
+                "type": "string",
+                "enum": list(COLLECTION_APPS),
+                "description": "With format=csv: the app whose CSV to write.",
+            }
+        ),
+        Field(None, json_schema_extra=lambda schema: schema.pop("default", None)),  # no default: JSON has no app
+    ]
+
+    @model_validator(mode="after")
+    def csv_names_its_app(self) -> CollectionQuery:
+        if self.format == "csv" and self.app is None:
+            raise ValueError(f"app: format=csv needs app, one of {', '.join(COLLECTION_APPS)}")
+        if self.format == "json" and self.app is not None:
+            raise ValueError("app: only with format=csv")
+        return self
+
+
+class ImportQuery(Query):
+    commit: Flag("commit", ["0", "1"], "0", "1: write the lots (all or nothing); 0: only the preview.")
+    skip_unmatched: Flag(
+        "skip_unmatched", ["0", "1"], "0", "With commit=1: write the matched rows and leave out the others."
+    )
+
+
+class ImportForm(BaseModel):
+    """A multipart/form-data upload."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
+
+    file: Annotated[
+        Any,
+        WithJsonSchema({"type": "string", "format": "binary", "description": "A collection CSV (at most 10 MiB)."}),
+    ]
+    currency: Annotated[
+        Currency | None, Field(None, description="The currency of prices the file gives without one (USD if unset).")
+    ]
+
+
+class LotQuery(Query):
+    pass
+
+
+class PortfolioQuery(Query):
+    basis: Basis
+
+
+class PortfolioHistoryQuery(Query):
+    basis: Basis
+    days: Annotated[int, Field(90, ge=1, le=MAX_HISTORY_DAYS, description="Days back from the newest price.")]
+
+
+class NewAlert(Body):
+    card_id: Annotated[StrictInt, Field(ge=1, le=INT4_MAX, description="The printing's id.")]
+    kind: Annotated[str, Field(json_schema_extra={"enum": [k.value for k in AlertKind]})]
+    level: Annotated[
+        Any,
+        WithJsonSchema({"type": "string", "description": "A price, or a percent for change_24h and change_7d."}),
+    ]
+    marketplace: Annotated[str | None, Field(None, max_length=64, description="A marketplace slug (tcgplayer...).")]
+    finish: FinishIn | None = None
+    condition: ConditionIn | None = None
+    language: LanguageIn | None = None
+    webhook: Annotated[str | None, Field(None, max_length=2048, description="An https URL (Discord-compatible).")]
+
+
+class InboxQuery(Query):
+    limit: Annotated[int, Field(50, ge=1, le=MAX_INBOX_PAGE, description="At most this many alerts, newest first.")]
+    unread: Flag("unread", ["0", "1"], "0", "1: only the alerts not yet read.")
+
+
+class MarkRead(Body):
+    ids: Annotated[
+        list[StrictInt] | None,
+        Field(None, max_length=MAX_INBOX_PAGE, description="The alerts to mark read; leave out for all of them."),
+    ]

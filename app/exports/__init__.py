@@ -26,7 +26,7 @@ def register(server: Flask, services: Services, renderer: Renderer | None = None
 
     if EXTENSION in server.extensions:
         raise RuntimeError("exports are already registered on this server")
-    renderer = renderer or Renderer()
+    renderer = renderer or Renderer(workers=services.settings.export_renderers)
     server.extensions[EXTENSION] = renderer
     server.register_blueprint(blueprint(services, renderer))
     return renderer

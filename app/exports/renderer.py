@@ -24,6 +24,7 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
+from functools import partial
 from multiprocessing.connection import Pipe
 from pathlib import Path
 from typing import Any
@@ -128,18 +129,25 @@ class Renderer:
             {"figure": figure, "format": fmt, "width": width, "height": height, "scale": scale}, separators=(",", ":")
         ).encode()
         try:
-            if child is None or not child.alive():
-                child = _Child()
-                self._children.append(child)
-            timeout = self.timeout if child.renders else self.start_timeout
-            try:
-                answer = self._wait(lambda: child.exchange(payload), timeout)
-            except (TimeoutError, EOFError, OSError) as exc:
-                child.kill()
-                self._children.remove(child)
-                child = None
-                reason = "timed out" if isinstance(exc, TimeoutError) else "stopped"
-                raise RenderFailed(f"the image renderer {reason}; retry shortly") from None
+            # A renderer that died while idle (its pipe closes before the exit is reported) is replaced
+            # and the image asked of a new one, once; one that fails on a fresh start gives the 503.
+            for attempt in range(2):
+                if child is None or not child.alive():
+                    child = _Child()
+                    self._children.append(child)
+                idle_before = child.renders > 0
+                timeout = self.timeout if child.renders else self.start_timeout
+                try:
+                    answer = self._wait(partial(child.exchange, payload), timeout)
+                except (TimeoutError, EOFError, OSError) as exc:
+                    child.kill()
+                    self._children.remove(child)
+                    child = None
+                    if attempt == 0 and idle_before and not isinstance(exc, TimeoutError):
+                        continue
+                    reason = "timed out" if isinstance(exc, TimeoutError) else "stopped"
+                    raise RenderFailed(f"the image renderer {reason}; retry shortly") from None
+                break
             child.renders += 1
             self.renders += 1
         finally:

@@ -17,6 +17,7 @@ from app.live import protocol, tokens
 from app.live.bridge import EXTENSION, RedisBridge
 from app.live.connections import Connection, ConnectionManager
 from app.logs import Throttle
+from data.use_cases.accounts import Accounts, looks_like_token
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +39,7 @@ class LiveEndpoint:
         card_exists: Callable[[int], bool],
         origins: list[str],
         heartbeat_seconds: float = 30,
+        accounts: Accounts | None = None,
     ) -> None:
         self.manager = manager
         self.bridge = bridge
@@ -45,6 +47,7 @@ class LiveEndpoint:
         self.card_exists = card_exists
         self.origins = set(origins)
         self.heartbeat_seconds = heartbeat_seconds
+        self.accounts = accounts  # API tokens (`cc_...`) and password changes; None: JWTs alone
         self._faults = Throttle(log)
 
     def register(self, server: Flask) -> None:
@@ -120,11 +123,28 @@ class LiveEndpoint:
                 raise protocol.ProtocolError(f"unknown card_id {command.card_id}")
             return protocol.subscription_key("card", command.card_id), {"card_id": command.card_id}
         if command.channel == "alerts":
+            return protocol.subscription_key("alerts", self._alerts_user(command.token or "")), {}
+        return protocol.subscription_key("market"), {}
+
+    def _alerts_user(self, token: str) -> int:
+        """The user whose alerts `token` opens: an API token of theirs, or an alerts JWT issued
+        after their last password change (a JWT for an id with no account is taken as it is)."""
+        try:
+            if self.accounts is not None and looks_like_token(token):
+                user = self.accounts.user_for_bearer(token)
+                if user is None:
+                    raise protocol.ProtocolError("alerts refused: unknown or revoked API token")
+                return user
             if not self.secret:
                 raise protocol.ProtocolError("alerts refused: the server has no SECRET_KEY to check tokens with")
             try:
-                user = tokens.user_of(self.secret, command.token)
+                user, issued = tokens.verified(self.secret, token)
             except tokens.TokenError as exc:
                 raise protocol.ProtocolError(f"alerts refused: {exc}") from None
-            return protocol.subscription_key("alerts", user), {}
-        return protocol.subscription_key("market"), {}
+            changed = self.accounts.credentials_changed(user) if self.accounts is not None else None
+            if changed is not None and (issued is None or issued < changed.replace(microsecond=0)):
+                raise protocol.ProtocolError("alerts refused: the token predates a password change")
+            return user
+        except SQLAlchemyError:
+            log.exception("websocket: token lookup failed")
+            raise protocol.ProtocolError("the token could not be checked: try again shortly") from None

@@ -1,4 +1,6 @@
-"""Signed tokens for the alerts channel: a JWT (HS256, SECRET_KEY) naming one user."""
+"""Signed tokens for the alerts channel: a JWT (HS256, SECRET_KEY) naming one user.
+
+(A user's API token, `cc_...`, opens their alerts channel too: app/live/endpoint.py.)"""
 
 from __future__ import annotations
 
@@ -25,6 +27,11 @@ def issue(secret: str, user_id: int, valid_for: timedelta = timedelta(days=30)) 
 
 def user_of(secret: str, token: str) -> int:
     """The user a valid alerts token names; TokenError for a bad, expired or foreign token."""
+    return verified(secret, token)[0]
+
+
+def verified(secret: str, token: str) -> tuple[int, datetime | None]:
+    """The user a valid alerts token names, and when it was issued (None if it does not say)."""
     if not token.isascii():  # a JWT is base64url and dots; PyJWT would raise UnicodeEncodeError on a lone surrogate
         raise TokenError("invalid token")
     try:
@@ -37,4 +44,5 @@ def user_of(secret: str, token: str) -> int:
     user = stored_id(subject) if isinstance(subject, str) else None
     if claims.get("scope") != SCOPE or user is None:
         raise TokenError("not an alerts token")
-    return user
+    issued = claims.get("iat")
+    return user, datetime.fromtimestamp(issued, UTC) if isinstance(issued, int | float) else None

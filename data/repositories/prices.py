@@ -67,7 +67,9 @@ _MERGE = text(
 _HISTORY_COLUMNS = (
     "marketplace_id, condition::text AS condition, finish::text AS finish, language::text AS language, currency"
 )
-_HISTORY_ORDER = "ORDER BY marketplace_id, condition, finish, language, currency, time"
+_VARIANT = "marketplace_id, condition, finish, language, currency"
+# Each point value as PostgreSQL's text (exact decimals, as the JSON carries them), NULL kept as None.
+_SERIES_VALUES = ", ".join(f"array_agg({column}::text) AS {column}" for column in ("price", "low", "high", "market"))
 
 
 def _row(snapshot: PriceSnapshot) -> tuple[Any, ...]:
@@ -127,8 +129,7 @@ def _history_sql(resolution: Resolution, where: str) -> str:
             SELECT time, {_HISTORY_COLUMNS}, price, price_low AS low, price_high AS high,
                    price_market AS market, num_listings AS listings, total_quantity AS quantity
             FROM price_snapshots
-            WHERE card_id = :card_id AND price > 0 {where}
-            {_HISTORY_ORDER}"""
+            WHERE card_id = :card_id AND price > 0 {where}"""
     if resolution is Resolution.MIN30:
         return f"""
             SELECT date_bin('30 minutes', time, {BUCKET_ORIGIN}) AS time, {_HISTORY_COLUMNS},
@@ -137,16 +138,14 @@ def _history_sql(resolution: Resolution, where: str) -> str:
                    MAX(total_quantity) AS quantity
             FROM price_snapshots
             WHERE card_id = :card_id AND price > 0 {where}
-            GROUP BY 1, 2, 3, 4, 5, 6
-            {_HISTORY_ORDER}"""
+            GROUP BY 1, 2, 3, 4, 5, 6"""
     if resolution is Resolution.HOUR:
         return f"""
             SELECT bucket AS time, {_HISTORY_COLUMNS}, ROUND(avg_price, 4) AS price,
                    min_price AS low, max_price AS high, ROUND(avg_market_price, 4) AS market,
                    NULL::bigint AS listings, NULL::bigint AS quantity
             FROM card_prices_hourly
-            WHERE card_id = :card_id {where}
-            {_HISTORY_ORDER}"""
+            WHERE card_id = :card_id {where}"""
     # Daily points are exact means of the raw prices: sums over counts, not means of means.
     return f"""
         SELECT date_bin('1 day', bucket, {BUCKET_ORIGIN}) AS time, {_HISTORY_COLUMNS},
@@ -156,8 +155,7 @@ def _history_sql(resolution: Resolution, where: str) -> str:
                NULL::bigint AS listings, NULL::bigint AS quantity
         FROM card_prices_hourly
         WHERE card_id = :card_id {where}
-        GROUP BY 1, 2, 3, 4, 5, 6
-        {_HISTORY_ORDER}"""
+        GROUP BY 1, 2, 3, 4, 5, 6"""
 
 
 # Binary COPY (measured 16% faster than text here). Enum columns travel as text:
@@ -256,15 +254,31 @@ class PriceRepository:
         resolution: Resolution,
         variants: VariantFilter = ALL_VARIANTS,
     ) -> list[dict[str, Any]]:
-        """One card's series, one row per variant and point, ordered by variant then time."""
+        """One card's series, one per variant (ordered by variant), each as columns in time order:
+        `time` (ISO 8601), `price`, `low`, `high`, `market` (exact decimals as strings), `listings`
+        and `quantity` (integers), None where a point lacks the value.
+
+        PostgreSQL gathers the columns (a year of a card is ~1,000 points; a row each, shaped in
+        Python, cost three times the query)."""
         clauses, params = variant_clauses(variants)
         column = "bucket" if resolution in (Resolution.HOUR, Resolution.DAY) else "time"
         where = clauses + _time_clauses(column, start, end)
-        sql = _history_sql(resolution, where)
+        # The points come sorted by variant then time, and each array keeps that order: PostgreSQL
+        # aggregates a sorted subquery's rows in order (its documented alternative to ORDER BY inside
+        # each aggregate, which on PostgreSQL 15 sorts once per column: 3 ms of 9 for a year).
+        sql = f"""
+            SELECT {_VARIANT}, array_agg(time) AS time, {_SERIES_VALUES},
+                   array_agg(listings) AS listings, array_agg(quantity) AS quantity
+            FROM ({_history_sql(resolution, where)} ORDER BY {_VARIANT}, time) AS points
+            GROUP BY {_VARIANT}
+            ORDER BY {_VARIANT}"""
         with self.engine.connect() as conn:
             result = conn.execute(text(sql), {"card_id": card_id, "start": start, "end": end, **params})
             keys = list(result.keys())
-            return [dict(zip(keys, row, strict=True)) for row in result]  # plain tuples: a year is ~1,000 rows
+            series = [dict(zip(keys, row, strict=True)) for row in result]
+        for line in series:
+            line["time"] = [moment.isoformat() for moment in line["time"]]
+        return series
 
     def data_end(self, card_id: int) -> datetime | None:
         """The end of the card's newest hour of data (None when it has no price)."""

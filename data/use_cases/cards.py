@@ -25,7 +25,7 @@ from data.repositories.cards import CardRepository
 from data.repositories.marketplaces import MarketplaceRepository
 from data.repositories.outliers import OutlierRepository
 from data.repositories.prices import PriceRepository
-from data.use_cases.jsonable import group_series, plain
+from data.use_cases.jsonable import plain
 
 MARKETPLACES_TTL = 60.0
 # Search text is cut here (a megabyte of it held PostgreSQL 12 s in the trigram match). The
@@ -33,7 +33,6 @@ MARKETPLACES_TTL = 60.0
 # box keeps answering while a user pastes a whole name, where refusing would answer nothing.
 MAX_SEARCH_CHARS = 100
 VARIANT_KEYS = ("marketplace_id", "condition", "finish", "language", "currency")
-POINT_VALUES = ("price", "low", "high", "market", "listings", "quantity")
 PRINTING_KEYS = ("id", "name", "set_code", "set_name", "collector_number", "lang", "released_at")
 
 
@@ -77,6 +76,9 @@ def mark_outliers(series: list[dict[str, Any]], flags: list[dict[str, Any]], res
     width = resolution.value if resolution.value is not None and resolution.value >= hour else None
     for line in series:
         mine = by_variant.get(tuple(str(line[key]) for key in VARIANT_KEYS), [])
+        if not mine:  # the usual case: no point to look up
+            line["flags"] = [None] * len(line["time"])
+            continue
         marks: list[dict[str, Any] | None] = []
         for moment in line["time"]:
             point = datetime.fromisoformat(moment)
@@ -215,8 +217,7 @@ class CardQueries:
             if asof is None and self.cards.get(card_id) is None:
                 raise NotFound(f"no card with id {card_id}")
             start = asof - span if asof is not None and span is not None else None
-            rows = self.prices.history(card_id, start, asof, resolution, variants) if asof else []
-            series = group_series(rows, VARIANT_KEYS, POINT_VALUES)
+            series = self.prices.history(card_id, start, asof, resolution, variants) if asof else []
             if series:
                 # Flags of the hours the range's first point may cover too.
                 first = start - timedelta(days=1) if start is not None else None

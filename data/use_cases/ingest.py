@@ -9,7 +9,8 @@ bucket after every batch of a 90-day backfill would cost quadratic time.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import logging
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
 
@@ -18,6 +19,8 @@ from data.domain import PriceSnapshot, UpsertResult
 from data.publisher import PricePublisher, card_updates
 from data.repositories.prices import PriceRepository
 from data.repositories.rollups import RollupRepository
+
+log = logging.getLogger(__name__)
 
 # Past this many cards a refresh of every card in the touched window is cheaper
 # than naming them all.
@@ -31,11 +34,13 @@ class IngestPrices:
         rollups: RollupRepository,
         cache: CacheRepository,
         publisher: PricePublisher,
+        alerts: Callable[[set[int] | None, datetime], object] | None = None,
     ) -> None:
         self.prices = prices
         self.rollups = rollups
         self.cache = cache
         self.publisher = publisher
+        self.alerts = alerts  # EvaluateAlerts: the touched cards' price alerts, once the rollups are current
 
     def __call__(self, snapshots: Iterable[PriceSnapshot]) -> UpsertResult:
         """Write one batch and settle it.
@@ -60,9 +65,13 @@ class IngestPrices:
         times = list(times)
         if not times:
             return
-        ids = None if card_ids is None else set(card_ids)
-        if ids is not None and len(ids) > ALL_CARDS_THRESHOLD:
-            ids = None
+        touched = None if card_ids is None else set(card_ids)
+        ids = None if touched is None or len(touched) > ALL_CARDS_THRESHOLD else touched
         self.rollups.refresh_touched(times, ids)
         self.cache.invalidate(ids, market=True)
         self.publisher.market({**summary, "from": min(times).isoformat(), "to": max(times).isoformat()})
+        if self.alerts is not None:
+            try:
+                self.alerts(touched, min(times))  # the touched cards' rules even past the threshold
+            except Exception:  # the prices are settled: an alert failure is logged, never the settle's
+                log.exception("settle: evaluating price alerts failed")

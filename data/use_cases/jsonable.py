@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -29,21 +28,3 @@ def plain(value: Any) -> Any:
     if isinstance(value, list | tuple | set | frozenset):
         return [plain(item) for item in value]
     return value
-
-
-def group_series(
-    rows: Iterable[dict[str, Any]], keys: tuple[str, ...], values: tuple[str, ...]
-) -> list[dict[str, Any]]:
-    """Rows ordered by `keys` then time -> one columnar series per distinct key."""
-    series: list[dict[str, Any]] = []
-    current: tuple | None = None
-    for row in rows:
-        identity = tuple(row[key] for key in keys)
-        if identity != current:
-            current = identity
-            series.append({**{key: plain(row[key]) for key in keys}, "time": [], **{value: [] for value in values}})
-        target = series[-1]
-        target["time"].append(plain(row["time"]))
-        for value in values:
-            target[value].append(plain(row[value]))
-    return series

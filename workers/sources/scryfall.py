@@ -122,10 +122,10 @@ def _read(path: Path, as_of: datetime) -> Iterator[Card | PriceObservation | Rej
             yield Rejected(position, f"invalid printing: {exc}")
             continue
         yield card
-        yield from _observations(position, obj, as_of)
+        yield from observations(position, obj, as_of)
 
 
-def _observations(position: str, obj: dict[str, Any], as_of: datetime) -> Iterator[PriceObservation | Rejected]:
+def observations(position: str, obj: dict[str, Any], as_of: datetime) -> Iterator[PriceObservation | Rejected]:
     prices = obj.get("prices") or {}
     if not isinstance(prices, dict):
         yield Rejected(f"{position} prices", "prices are not an object")
