@@ -138,8 +138,8 @@ def create_app(services: Services, compressed: bool = True, renderer: Renderer |
     not_found.register(app)
     # The first layout holds the page the browser opened, and its HTML asks early for what it loads.
     # An embed (app/embeds.py) is its chart alone, in a bare frame; every other path is in the shell.
-    app.layout = lambda: embeds.frame(app) or shell(
-        theme_callbacks.requested_scheme(), first_layout.page_container(app)
+    app.layout = lambda: (
+        embeds.frame(app) or shell(theme_callbacks.requested_scheme(), first_layout.page_container(app))
     )
     first_layout.ask_early(app)
     embeds.register(app, services, first_draw)

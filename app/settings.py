@@ -197,7 +197,9 @@ class Settings(BaseSettings):
 
 # An origin as CSP source expressions take it: http(s), a DNS name or IPv4 address (a leading "*." for
 # subdomains), an optional port. Nothing that could end the directive (";", ",", spaces, quotes).
-_ORIGIN = re.compile(r"https?://(\*\.)?[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*(:\d{1,5})?")
+_ORIGIN = re.compile(
+    r"https?://(\*\.)?[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*(:\d{1,5})?"
+)
 
 
 def _port_ok(origin: str) -> bool:

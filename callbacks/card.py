@@ -100,7 +100,6 @@ def page_summary(cards: CardQueries) -> Any:
     return summary
 
 
-
 def in_currency(history: dict[str, Any], currency: str, filters: dict[str, Any]) -> dict[str, Any]:
     """The card history as its chart draws it (on the page and in exports): the series in one currency,
     and the filters it was read with, by value."""

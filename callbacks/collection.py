@@ -295,6 +295,8 @@ def register(
         Output("collection-sell-modal", "opened"),
         Output("collection-sell-text", "children"),
         Output("collection-sell-quantity", "max"),
+        Output("collection-sell-quantity", "value"),
+        Output("collection-sell-price", "value"),
         Output("collection-sell-currency", "value"),
         Output("collection-sell-date", "value"),
         Output("collection-sell-status", "children"),
@@ -313,14 +315,16 @@ def register(
     )
     def sell(_open, _confirm, _cancel, selected, quantity, price, currency, day, count):
         row = _selected(selected)
-        keep = (no_update,) * 5
+        form = (no_update,) * 6  # the text, the quantity's max and the form's four fields
         if ctx.triggered_id == "collection-sell-open" and row is not None:
-            return True, f"From {_lot_text(row)}.", row["quantity"], row["cost_currency"], _today(), [], *keep[:2]
+            # A fresh form: the quantity and price typed for an earlier sale (another lot's) would be sold.
+            opened = (f"From {_lot_text(row)}.", row["quantity"], 1, "", row["cost_currency"], _today())
+            return True, *opened, [], no_update, no_update
         if ctx.triggered_id != "collection-sell-confirm" or row is None:
-            return False, *keep, no_update, no_update
+            return False, *form, no_update, no_update, no_update
         user = current_user()
         if user is None:
-            return False, *keep[:4], no_update, signed_out(), no_update
+            return False, *form, no_update, signed_out(), no_update
         try:
             sale = lots.sell(
                 user.id,
@@ -331,15 +335,15 @@ def register(
                 lot_fields.day(day, "sale date", required=True),
             )
         except REFUSED as exc:  # the form stays open with the reason
-            return True, *keep[:4], status(f"Not recorded: {exc}.", "red", "Sale refused"), no_update, no_update
+            return True, *form, status(f"Not recorded: {exc}.", "red", "Sale refused"), no_update, no_update
         except SQLAlchemyError as exc:
-            return True, *keep[:4], database_error(PAGE, exc), no_update, no_update
+            return True, *form, database_error(PAGE, exc), no_update, no_update
         sold = lot_fields.quantity(quantity)
         left = f"{sale['remaining']} left in the lot" if sale["remaining"] else "the lot is now empty and removed"
         text = (
             f"Sold {sold} x {row['name']} at {money(lot_fields.money(price), lot_fields.currency(currency))}; {left}."
         )
-        return False, *keep[:4], [], status(text, "green", "Sale recorded"), _bump(count)
+        return False, *form, [], status(text, "green", "Sale recorded"), _bump(count)
 
     @app.callback(
         Output("collection-add-card", "data"),

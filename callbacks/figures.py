@@ -448,8 +448,18 @@ def portfolio_value_figure(history: dict[str, Any], scheme: str = "light") -> Fi
         return _empty(figure)
     basis = escape(history.get("basis_name") or history.get("basis") or "")
     end = escape(history.get("end") or "")
-    figure["layout"]["title"] = {"text": f"{basis} · data to {end} (UTC)", "font": {"size": 13}, "x": 0.01}
-    figure["layout"]["margin"] = {**figure["layout"]["margin"], "t": 40}
+    # Below the strip the mode bar's buttons take at the top: on a phone the two met.
+    figure["layout"]["title"] = {
+        "text": f"{basis} · data to {end} (UTC)",
+        "font": {"size": 13},
+        "x": 0.01,
+        "xanchor": "left",
+        "yref": "container",
+        "y": 1,
+        "yanchor": "top",
+        "pad": {"t": 30},
+    }
+    figure["layout"]["margin"] = {**figure["layout"]["margin"], "t": 60}
     for currency in currencies:
         points = series[currency]
         shown = escape(currency)

@@ -62,9 +62,7 @@ class FirstDraw:
 
         return register
 
-    def layout(
-        self, page: Callable[..., Component], given: Callable[[], dict[Prop, Any]]
-    ) -> Callable[..., Component]:
+    def layout(self, page: Callable[..., Component], given: Callable[[], dict[Prop, Any]]) -> Callable[..., Component]:
         """The page's layout function with the first draw done on what it returns; `given()` values
         the shell's components (read when the page is built, in the request that asks for it)."""
 

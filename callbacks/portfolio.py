@@ -65,8 +65,10 @@ def _pnl_color(amount: Decimal) -> str | None:
 
 def summary_view(summary: dict[str, Any]) -> list:
     """One panel per currency: value, cost basis, unrealized and realized P&L (amounts never converted)."""
+    # The currencies the basis values first (the panel that holds the value leads), then by name.
     currencies = sorted(
-        set(summary["value"]) | set(summary["cost"]) | set(summary["unrealized"]) | set(summary["realized"])
+        set(summary["value"]) | set(summary["cost"]) | set(summary["unrealized"]) | set(summary["realized"]),
+        key=lambda currency: (currency not in summary["value"], currency),
     )
     panels = []
     for currency in currencies:

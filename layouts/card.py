@@ -257,9 +257,7 @@ def printings(rows: list[dict[str, Any]], current: int) -> list:
     callback) and a link to its page; the printing on the page is marked rather than linked."""
     if not rows:
         return []
-    head = dmc.TableThead(
-        dmc.TableTr([dmc.TableTh(name) for name in ("Set", "#", "Lang.", "Latest price", "")])
-    )
+    head = dmc.TableThead(dmc.TableTr([dmc.TableTh(name) for name in ("Set", "#", "Lang.", "Latest price", "")]))
     body = dmc.TableTbody(
         [
             dmc.TableTr(
@@ -304,7 +302,7 @@ def no_prices(priced: dict[str, Any] | None) -> list:
 
 
 def page_title(card: dict[str, Any]) -> str:
-    """"Jace, Vryn's Prodigy // Jace, Telepath Unbound (ORI) · CardCharts"."""
+    """ "Jace, Vryn's Prodigy // Jace, Telepath Unbound (ORI) · CardCharts"."""
     return f"{card['name']} ({card['set_code'].upper()}) · {SITE}"
 
 

@@ -43,6 +43,8 @@ def _select_editor(values: list[str]) -> dict[str, Any]:
 
 
 EDITED = {"cellClass": "cc-editable", "editable": True}
+# A column's own cellClass replaces its type's: a right-aligned editable column names both classes.
+EDITED_RIGHT = {"type": "rightAligned", "cellClass": ["cc-editable", "ag-right-aligned-cell"], "editable": True}
 COLUMNS = [
     {
         "field": "name",
@@ -69,8 +71,8 @@ COLUMNS = [
         **_select_editor(list(LANGUAGE_CODES.values())),
         **EDITED,
     },
-    {"field": "quantity", "headerName": "Qty", "type": "rightAligned", "minWidth": 72, **EDITED},
-    {"field": "cost", "headerName": "Cost (1 copy)", "type": "rightAligned", "minWidth": 110, **EDITED},
+    {"field": "quantity", "headerName": "Qty", "minWidth": 72, **EDITED_RIGHT},
+    {"field": "cost", "headerName": "Cost (1 copy)", "minWidth": 110, **EDITED_RIGHT},
     {"field": "cost_currency", "headerName": "Cur.", "minWidth": 72, **EDITED},
     {"field": "acquired_on", "headerName": "Acquired", "minWidth": 116, **EDITED},
     _money_column("unit_price", "Price (1 copy)", minWidth=120, tooltipField="price_note"),

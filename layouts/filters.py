@@ -36,9 +36,7 @@ def single(name: str, value: Any, notes: list[str]) -> str | None:
     return value
 
 
-def read_query(
-    notes: list[str], unknown: dict[str, Any], **given: tuple[Any, Options, str]
-) -> dict[str, str]:
+def read_query(notes: list[str], unknown: dict[str, Any], **given: tuple[Any, Options, str]) -> dict[str, str]:
     """Each parameter's value if it is one of its options, else its default (noted, with the options);
     parameters this page does not take are noted too."""
     out = {}

@@ -27,6 +27,7 @@ from sqlalchemy import text
 
 from app.bootstrap import Services, bootstrap
 from app.settings import Settings
+from data.db import StorageMode
 from migrations import runner
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -65,6 +66,18 @@ def database_url() -> Iterator[str]:
     runner.upgrade(url)
     yield url
     drop_database(url)
+
+
+@pytest.fixture(scope="session")
+def mode() -> StorageMode:
+    """The storage mode the test server offers, found without the migration that chooses it: TimescaleDB
+    where the extension is installed and preloaded (CARDCHARTS_TIMESCALE unset, i.e. auto), plain
+    PostgreSQL otherwise. Tests that differ by mode assert that mode's own behaviour."""
+    with psycopg.connect(ADMIN_URL) as conn:
+        available = conn.execute("SELECT 1 FROM pg_available_extensions WHERE name = 'timescaledb'").fetchone()
+        preloads = conn.execute("SHOW shared_preload_libraries").fetchone()[0]
+    preloaded = "timescaledb" in {name.strip().strip('"') for name in preloads.split(",")}
+    return StorageMode.TIMESCALEDB if available and preloaded else StorageMode.POSTGRESQL
 
 
 @pytest.fixture

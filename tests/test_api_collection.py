@@ -522,6 +522,7 @@ def test_the_openapi_document_describes_the_per_user_routes(client):
         "dragonshield",
         "deckbox",
         "moxfield",
+        "delverlens",
     ]
     assert set(doc["paths"][f"{PREFIX}/collection"]["get"]["responses"]["200"]["content"]) == {
         "application/json",

@@ -156,9 +156,7 @@ def _jace(services, lang: str) -> int:
 
 def _no_overflow(dash_duo) -> None:
     """No page scrolls sideways: the document is no wider than the window."""
-    widths = dash_duo.driver.execute_script(
-        "return [document.documentElement.scrollWidth, window.innerWidth]"
-    )
+    widths = dash_duo.driver.execute_script("return [document.documentElement.scrollWidth, window.innerWidth]")
     assert widths[0] <= widths[1], f"the page is {widths[0]} px wide in a {widths[1]} px window"
 
 
@@ -278,12 +276,18 @@ def test_card_page_html_carries_its_title_description_and_image(services):
 
     title, metas = tags(f"/card?id={card}")
     assert title == metas["og:title"] == "Consider (MID) · CardCharts"
-    assert metas["og:description"] == metas["description"] == (
-        "Consider, Innistrad: Midnight Hunt (MID) #44, en: 0.35 USD on TCGplayer, 2025-11-03 00:00 UTC."
-        " Price history by marketplace, condition, finish and language on CardCharts."
+    assert (
+        metas["og:description"]
+        == metas["description"]
+        == (
+            "Consider, Innistrad: Midnight Hunt (MID) #44, en: 0.35 USD on TCGplayer, 2025-11-03 00:00 UTC."
+            " Price history by marketplace, condition, finish and language on CardCharts."
+        )
     )
-    assert metas["og:image"] == metas["twitter:image"] == (
-        "https://cards.scryfall.io/normal/front/a/2/a211d505-4d40-4914-a9da-220770d6ddbc.jpg?1665819309"
+    assert (
+        metas["og:image"]
+        == metas["twitter:image"]
+        == ("https://cards.scryfall.io/normal/front/a/2/a211d505-4d40-4914-a9da-220770d6ddbc.jpg?1665819309")
     )
     title, metas = tags(f"/card?id={_jace(services, 'en')}")
     assert metas["og:title"] == f"{JACE} (ORI) · CardCharts"

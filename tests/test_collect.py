@@ -113,6 +113,7 @@ def test_celery_schedule_and_task_settings():
     from workers.tasks import collect_source
 
     assert celery.conf.task_acks_late and celery.conf.task_reject_on_worker_lost
+
     def hours(every) -> float:
         return getattr(every, "run_every", every).total_seconds() / 3600  # a CollectionSchedule, or a timedelta
 

@@ -49,6 +49,9 @@ HEADERS = {
     "Multiverse Id,Scryfall ID,Collector Number",
     "dragonshield": "Folder Name,Quantity,Trade Quantity,Card Name,Set Code,Set Name,Card Number,Condition,Printing,"
     "Language,Price Bought,Date Bought,LOW,MID,MARKET",
+    # nicho92/MtgDesktopCompanion DelverLensExport.java (there "; "-separated); see the fixtures' README.
+    "delverlens": "Name,Edition,Price,Language,Collector's number,Condition,Currency,Edition code,Foil,List name,"
+    "Quantity,Scryfall ID",
 }
 
 
@@ -134,6 +137,22 @@ EXPECTED = {
         ],
         [RowProblem(5, "Date Bought", "date '1/32/2026' is not a date like 2026-05-15 or 5/15/2026")],
     ),
+    "delverlens": (  # Price and Currency are market prices: not read
+        [
+            row(2, 2, JACE, "ori", "60", JACE_JA, F.NONFOIL, C.NEAR_MINT, L.JAPANESE, notes="Binder"),
+            row(3, 1, OKAUN, "bbd", "6", "d53ee8c0-b27c-4556-b610-ff64edb7a18f", F.FOIL, C.LIGHTLY_PLAYED,
+                L.ENGLISH, notes="Trade"),
+            row(4, 3, ALRUND, "khm", "40", "ca9544df-c743-4fec-94b7-8158b870577a", F.FOIL, C.MODERATELY_PLAYED,
+                L.CHINESE_TRADITIONAL),
+            row(5, 4, "Phelddagrif", "all", "115", "3a119a8c-0c3d-4a41-ae46-97ad19bd9313", F.NONFOIL,
+                C.HEAVILY_PLAYED, L.GERMAN, notes="Trade"),
+            row(6, 1, "Nazgûl", "ltr", "100", None, F.NONFOIL, C.NEAR_MINT, L.ENGLISH),  # empty is NM, English
+        ],
+        [
+            RowProblem(7, "Quantity", "quantity '2x' is not a whole number"),  # 2x only in QuantityX
+            RowProblem(8, "Foil", "unknown finish 'Etched'; expected one of Foil or empty"),
+        ],
+    ),
 }
 # fmt: on
 
@@ -158,6 +177,23 @@ TCGPLAYER_15 = (
     "Quantity,Name,Simple Name,Set,Card Number,Set Code,External ID,Printing,Condition,Language,Rarity,"
     "Product ID,SKU,Price,Price Each"
 )
+# Delver Lens headers as public importers show them (index ids in tests/fixtures/collections/README.md);
+# the user picks Delver Lens's columns and delimiter.
+DELVER_SHAPES = {
+    "quantity_x": ("Name,Edition code,Collector's number,QuantityX,Foil,Scryfall ID", ","),
+    "two_counts": ("Edition code,Collector's number,Name,Non-foil quantity,Foil quantity,Scryfall ID", ","),
+    "tab_combined": (
+        "QuantityX\tName\tEdition\tFoil\t(Condition,Language)\tEdition (code)\tScryfall ID\tCardMarket ID",
+        "\t",
+    ),
+    "tab_priced": ("QuantityX\tName\tEdition\tFoil\tPrice\t(Condition,Language)\tCardMarket ID\tScryfall ID", "\t"),
+    "tab_split": ("QuantityX\tName\tEdition\tFoil\tPrice\tCardMarket ID\tCondition\tLanguage\tScryfall ID", "\t"),
+    "named_x": (
+        "Name,Edition,Price,Language,Collector's number,Condition,Currency,Edition code,Foil,List name,QuantityX,"
+        "Scryfall ID",
+        ",",
+    ),
+}
 
 
 @pytest.mark.parametrize(
@@ -171,10 +207,118 @@ TCGPLAYER_15 = (
         (HEADERS["dragonshield"].split(",")[:12], "dragonshield"),
         (["Binder Name", "Binder Type", *HEADERS["manabox"].split(",")], "manabox"),
         (TCGPLAYER_15.split(","), "tcgplayer"),
+        # Delver Lens: whatever columns the user chose, by Collector's number or QuantityX
+        *[(header.split(sep), "delverlens") for header, sep in DELVER_SHAPES.values()],
     ],
 )  # fmt: skip
 def test_detect(header, expected):
     assert detect(header) == expected
+
+
+# fmt: off
+DELVER_READS = {
+    "quantity_x": (
+        '"Okaun, Eye of Chaos","BBD","6","2x","Foil","d53ee8c0-b27c-4556-b610-ff64edb7a18f"\n'
+        '"Cid, Timeless Artificer","FIN","216","1X","","7fb99393-d2b6-40a6-8de7-317efdc4c50b"\n',
+        [
+            row(2, 2, OKAUN, "bbd", "6", "d53ee8c0-b27c-4556-b610-ff64edb7a18f", F.FOIL, C.NEAR_MINT, L.ENGLISH),
+            row(3, 1, "Cid, Timeless Artificer", "fin", "216", "7fb99393-d2b6-40a6-8de7-317efdc4c50b", F.NONFOIL,
+                C.NEAR_MINT, L.ENGLISH),
+        ],
+        [],
+    ),
+    "two_counts": (  # one line, one row per finish held
+        f'ORI,60,"{JACE}",2,1,02d6d693-f1f3-4317-bcc0-c21fa8490d38\n'
+        "ALL,115,Phelddagrif,1,0,d9631cb2-d53b-4401-b53b-29d27bdefc44\n"
+        "LTR,100,Nazgûl,0,0,833936c6-9381-4c0b-a81c-4a938be95040\n",
+        [
+            row(2, 2, JACE, "ori", "60", "02d6d693-f1f3-4317-bcc0-c21fa8490d38", F.NONFOIL, C.NEAR_MINT, L.ENGLISH),
+            row(2, 1, JACE, "ori", "60", "02d6d693-f1f3-4317-bcc0-c21fa8490d38", F.FOIL, C.NEAR_MINT, L.ENGLISH),
+            row(3, 1, "Phelddagrif", "all", "115", "d9631cb2-d53b-4401-b53b-29d27bdefc44", F.NONFOIL, C.NEAR_MINT,
+                L.ENGLISH),
+        ],
+        [RowProblem(4, "Non-foil quantity", "no copies: Non-foil quantity and Foil quantity are both 0")],
+    ),
+    "tab_combined": (  # "(, )" is an unset condition and language
+        "1x\tHare Apparent\tFoundations\t\t(, )\t(fdn)\t9fc6f0e9-eb5f-4bc0-b3d7-756644b66d12\t\n"
+        "3x\tOkaun, Eye of Chaos\tBattlebond\tFoil\t(NM, Japanese)\t(bbd)\t8d89559a-09ca-4a9b-8713-a1568cf2a654\t1\n",
+        [
+            row(2, 1, "Hare Apparent", "fdn", None, "9fc6f0e9-eb5f-4bc0-b3d7-756644b66d12", F.NONFOIL, C.NEAR_MINT,
+                L.ENGLISH),
+            row(3, 3, OKAUN, "bbd", None, "8d89559a-09ca-4a9b-8713-a1568cf2a654", F.FOIL, C.NEAR_MINT, L.JAPANESE),
+        ],
+        [],
+    ),
+    "tab_priced": (  # Price is the app's market price, in the app's currency: not read
+        "4x\tPhelddagrif\tAlliances\t\t0,39 €\t(SP, German)\t\t3a119a8c-0c3d-4a41-ae46-97ad19bd9313\n",
+        [row(2, 4, "Phelddagrif", None, None, "3a119a8c-0c3d-4a41-ae46-97ad19bd9313", F.NONFOIL, C.LIGHTLY_PLAYED,
+             L.GERMAN)],
+        [],
+    ),
+    "tab_split": (
+        "2x\tAdeline, Resplendent Cathar\tInnistrad: Midnight Hunt\tFoil\t1,00 €\t\tHeavily Played\tPortuguese\t"
+        "18092f68-b96e-4084-9eba-b240d2195d81\n",
+        [row(2, 2, "Adeline, Resplendent Cathar", None, None, "18092f68-b96e-4084-9eba-b240d2195d81", F.FOIL,
+             C.HEAVILY_PLAYED, L.PORTUGUESE)],
+        [],
+    ),
+    "named_x": (
+        f'"{JACE}","Magic Origins","20.5","Chinese Simplified","60","Moderately Played","EUR","ORI","","Deck","4x",'
+        '"6e0e32c3-bfa4-4d08-8499-77651d0d1e06"\n',
+        [row(2, 4, JACE, "ori", "60", "6e0e32c3-bfa4-4d08-8499-77651d0d1e06", F.NONFOIL, C.MODERATELY_PLAYED,
+             L.CHINESE_SIMPLIFIED, notes="Deck")],
+        [],
+    ),
+}
+# fmt: on
+
+
+@pytest.mark.parametrize("shape", sorted(DELVER_SHAPES))
+def test_delver_lens_shapes_read(shape):
+    header, _ = DELVER_SHAPES[shape]
+    body, rows, problems = DELVER_READS[shape]
+    parsed = read((header + "\n" + body).encode("utf-8"), "delver.csv")
+    assert parsed.format == "delverlens"
+    assert parsed.rows == rows
+    assert parsed.problems == problems
+
+
+def test_delver_lens_bad_cells_name_line_and_column():
+    header = "Name,Edition code,Collector's number,QuantityX,Foil,Scryfall ID,Condition,Language"
+    body = "X,ORI,60,two,,,,\nX,ORI,60,0x,,,,\nX,ORI,60,1x,Etched,nope,Mint,Elvish\nX,ORI,60,,,,,\n"
+    parsed = read((header + "\n" + body).encode())
+    assert parsed.rows == []
+    assert parsed.problems == [
+        RowProblem(2, "QuantityX", "quantity 'two' is not a count like 2x"),
+        RowProblem(3, "QuantityX", "quantity 0 is outside 1..1,000,000"),
+        RowProblem(4, "Condition", "unknown condition 'Mint'; expected one of Near Mint, Slightly Played, "
+                   "Moderatly Played, Heavily Played"),
+        RowProblem(4, "Language", "unknown language 'Elvish'; expected one of English, Japanese, German, French, "
+                   "Italian, Spanish, Portuguese, Korean, Chinese Simplified, Chinese Traditional, Russian"),
+        RowProblem(4, "Scryfall ID", "Scryfall ID 'nope' is not a UUID"),
+        RowProblem(4, "Foil", "unknown finish 'Etched'; expected one of Foil or empty"),
+        RowProblem(5, "QuantityX", "quantity is empty"),
+    ]  # fmt: skip
+    combined = (
+        "QuantityX\tName\t(Condition,Language)\tEdition (code)\n"
+        "1x\tX\tNM English\t(ori)\n1x\tX\t(Played, Klingon)\t(ori)\n"
+    )
+    assert read(combined.encode()).problems == [
+        RowProblem(2, "(Condition,Language)", "'NM English' is not a condition and language like (NM, English)"),
+        RowProblem(3, "(Condition,Language)", "unknown condition 'Played'; expected one of Near Mint, Slightly Played, "
+                   "Moderatly Played, Heavily Played"),
+        RowProblem(3, "(Condition,Language)", "unknown language 'Klingon'; expected one of English, Japanese, German, "
+                   "French, Italian, Spanish, Portuguese, Korean, Chinese Simplified, Chinese Traditional, Russian"),
+    ]  # fmt: skip
+
+
+def test_delver_lens_header_needs_a_name_and_a_quantity():
+    with pytest.raises(CollectionFileError, match="the header lacks a quantity column: one of QuantityX; Quantity; "
+                       "Foil quantity and Non-foil quantity") as caught:  # fmt: skip
+        read(b"Name,Edition code,Collector's number,Scryfall ID\nX,ORI,60,\n")
+    assert caught.value.line == 1
+    with pytest.raises(CollectionFileError, match="the header lacks Name"):
+        read(b"QuantityX,Edition code,Collector's number\n1x,ORI,60\n")
 
 
 def test_unknown_header_names_what_was_found_and_the_known_formats():
@@ -183,14 +327,17 @@ def test_unknown_header_names_what_was_found_and_the_known_formats():
     message = str(caught.value)
     assert caught.value.line == 1
     assert "found columns 'Card', 'Qty', 'Set'" in message
-    for label in ("Moxfield", "ManaBox", "Deckbox", "TCGplayer", "Archidekt", "Dragon Shield"):
+    for label in ("Moxfield", "ManaBox", "Deckbox", "TCGplayer", "Archidekt", "Dragon Shield", "Delver Lens"):
         assert label in message
     assert "ManaBox (ManaBox ID)" in message
+    assert "Delver Lens (Collector's number or QuantityX)" in message
 
 
 def test_a_recognised_but_unsupported_export_is_named():
     with pytest.raises(CollectionFileError, match="looks like an MTGO collection export"):
         read(b"Card Name,Quantity,ID #,Rarity,Set,Collector #,Premium,Sideboarded,Annotation\n")
+    with pytest.raises(CollectionFileError, match="looks like a Cardmarket stock file"):  # semicolons, sniffed
+        read(b"idProduct;groupCount;price;idLanguage;condition;isFoil;isSigned;isAltered;isPlayset\n")
 
 
 @pytest.mark.parametrize("data", [b"", b"\n\n  \r\n", codecs.BOM_UTF8, b'"sep=,"\r\n'])
@@ -338,6 +485,8 @@ def test_round_trip(name):
         assert text.startswith('"sep=,"\r\n' + HEADERS[name] + "\r\n") and text.count("\n") == text.count("\r\n")
         lines = lines[1:]
     assert lines[0] == HEADERS[name]
+    if name == "delverlens":  # the header bare, every cell quoted
+        assert all(line.startswith('"') and line.endswith('"') for line in lines[1:])
     parsed = read(text.encode("utf-8"))
     assert parsed.format == name and parsed.problems == []
     assert len(parsed.rows) == len(holdings)
@@ -347,6 +496,10 @@ def test_round_trip(name):
             expected["notes"] = holding["notes"] or "CardCharts"  # every Dragon Shield card is in a folder
         if name == "deckbox" and holding["price"] is None:
             expected["currency"] = None
+        if name == "delverlens":  # no Mint, Damaged or etched in Delver Lens (see its module)
+            lossy = {C.MINT: C.NEAR_MINT, C.DAMAGED: C.HEAVILY_PLAYED}
+            expected["condition"] = lossy.get(holding["condition"], holding["condition"])
+            expected["finish"] = F.FOIL if holding["finish"] is F.ETCHED else holding["finish"]
         for field in app.carries:
             assert getattr(got, field) == expected[field], (name, field)
 
@@ -357,6 +510,10 @@ def test_lossy_spellings_are_the_documented_ones():
     assert read(write("deckbox", [alrund]).encode()).rows[0].finish is F.FOIL
     assert read(write("tcgplayer", [alrund]).encode()).rows[0].finish is F.FOIL
     assert read(write("dragonshield", [alrund]).encode()).rows[0].price is None
+    delver = read(write("delverlens", HOLDINGS).encode()).rows
+    assert (delver[4].condition, delver[4].finish, delver[1].condition) == (C.NEAR_MINT, F.FOIL, C.HEAVILY_PLAYED)
+    assert {r.price for r in delver} == {None}  # Delver Lens's Price is a market price: we write it empty
+    assert ',"Moderatly Played",' in write("delverlens", [HOLDINGS[3]])  # its spelling, as the source has it
     euro = dict(HOLDINGS[0], currency="EUR")
     assert ",$0.00," in write("deckbox", [euro])  # Deckbox holds dollars only
     assert read(write("manabox", [euro]).encode()).rows[0].currency == "EUR"

@@ -6,6 +6,7 @@ themes go to /tmp/shots13/ (set SHOTS13=0 to skip them)."""
 
 from __future__ import annotations
 
+import base64
 import os
 import time
 from datetime import UTC, datetime
@@ -20,6 +21,8 @@ from app.server import create_app
 from tests.conftest import FIXTURES
 from tests.helpers import snap
 from workers.imports import import_mtgjson, import_scryfall
+
+LIVE_STATUS = "return document.getElementById('live-status')?.textContent"  # null until the header renders
 
 CONSIDER = "a211d505-4d40-4914-a9da-220770d6ddbc"  # MID #44: TCGplayer 0.35 USD on 2025-11-03
 EMAIL, PASSWORD = "collector@example.com", "correct horse battery"
@@ -76,11 +79,21 @@ def _tab(dash_duo, name: str) -> None:
     next(t for t in dash_duo.find_elements("#collection-tabs [role=tab]") if t.text == name).click()
 
 
-def _shots(dash_duo, name: str, ready: str) -> None:
-    """The page at a phone's and a laptop's width in both themes; none scrolls sideways."""
+def _save_full_page(driver, path: Path) -> None:
+    """The whole page, below the fold too (the viewport shot stops at the window's height)."""
+    height = driver.execute_cdp_cmd("Page.getLayoutMetrics", {})["cssContentSize"]["height"]
+    width = driver.execute_script("return window.innerWidth")  # the capture drops the scrollbar: lay out at it
+    clip = {"x": 0, "y": 0, "width": width, "height": height, "scale": 1}
+    shot = driver.execute_cdp_cmd("Page.captureScreenshot", {"captureBeyondViewport": True, "clip": clip})
+    path.write_bytes(base64.b64decode(shot["data"]))
+
+
+def _shots(dash_duo, name: str, ready: str, folder: Path = SHOTS, whole: bool = False) -> None:
+    """The page at a phone's and a laptop's width in both themes (`whole`: also the whole page, below the
+    fold); none scrolls sideways."""
     if os.environ.get("SHOTS13") == "0":
         return
-    SHOTS.mkdir(exist_ok=True)
+    folder.mkdir(exist_ok=True)
     driver = dash_duo.driver
     for scheme in ("light", "dark"):
         switch = driver.find_element(By.ID, "color-scheme-switch")
@@ -93,7 +106,9 @@ def _shots(dash_duo, name: str, ready: str) -> None:
             dash_duo.wait_for_element(ready, timeout=10)
             overflow = driver.execute_script("return document.documentElement.scrollWidth - window.innerWidth")
             assert overflow <= 0, (name, scheme, width)
-            driver.save_screenshot(str(SHOTS / f"{name}-{width}-{scheme}.png"))
+            driver.save_screenshot(str(folder / f"{name}-{width}-{scheme}.png"))
+            if whole:
+                _save_full_page(driver, folder / f"{name}-{width}-{scheme}-full.png")
     switch = driver.find_element(By.ID, "color-scheme-switch")
     if switch.is_selected():
         driver.execute_script("arguments[0].click()", switch)
@@ -175,7 +190,7 @@ def test_import_add_edit_and_the_portfolio_to_the_cent(dash_duo, loaded):
     )
     assert [t["name"] for t in traces] == ["Value, USD"]
     assert traces[0]["customdata"][-1][:2] == ["10.96", "USD"]  # the last day is the value now
-    _wait(lambda: dash_duo.driver.execute_script("return document.getElementById('live-status').textContent") == "live")
+    _wait(lambda: dash_duo.driver.execute_script(LIVE_STATUS) == "live")
     _shots(dash_duo, "portfolio", "#portfolio-history-graph .main-svg")
 
     # A new TCGplayer price of a held card lands: the page refetches by itself (4 x 0.50 instead of 4 x 0.35).
@@ -202,7 +217,7 @@ def test_an_alert_rule_and_its_alert_arriving_live(dash_duo, loaded):
     dash_duo.wait_for_contains_text("#alerts-create-status", "Rule created", timeout=15)
     dash_duo.wait_for_contains_text("#alerts-rules-table", "above 0.40", timeout=15)
     assert "Consider (MID #44)" in dash_duo.find_element("#alerts-rules-table").text
-    _wait(lambda: dash_duo.driver.execute_script("return document.getElementById('live-status').textContent") == "live")
+    _wait(lambda: dash_duo.driver.execute_script(LIVE_STATUS) == "live")
 
     tcgplayer = loaded.marketplaces.by_slug("tcgplayer").id
     loaded.ingest([snap(consider, tcgplayer, "0.50", datetime(2025, 11, 4, 12, tzinfo=UTC))])

@@ -55,7 +55,7 @@ def test_compare_page_from_a_url(dash_duo, services):
     assert layout["yaxis"]["type"] == "log"  # from the URL: log scale with the normalized mode
     assert dash_duo.driver.execute_script("return document.getElementById('compare-scale-switch').checked") is True
     dash_duo.wait_for_contains_text("body", "Consider — MID #44", timeout=10)
-    status = "return document.getElementById('live-status').textContent"
+    status = "return document.getElementById('live-status')?.textContent"
     deadline = time.monotonic() + 10
     while dash_duo.driver.execute_script(status) != "live":  # the page follows its printings live
         assert time.monotonic() < deadline, "the compare page never went live"

@@ -306,7 +306,7 @@ def test_a_listed_site_frames_the_live_embed_and_an_unlisted_one_is_refused(
         driver.get(f"http://127.0.0.1:{port}/")  # a listed origin
         driver.switch_to.frame(driver.find_element("css selector", "iframe"))
         _wait(lambda: _trace(driver, TCG_NONFOIL).get("y") == [0.36])
-        _wait(lambda: driver.execute_script("return document.getElementById('live-status').textContent") == "live")
+        _wait(lambda: driver.execute_script("return document.getElementById('live-status')?.textContent") == "live")
         assert driver.find_elements("css selector", ".mantine-AppShell-header, #nav-menu") == []
 
         # A new price reaches the framed chart through /ws.

@@ -384,8 +384,7 @@ def test_a_wrong_identifiers_file_is_refused(services):
     before = stored(services)
     line = failure(*cli(_env(services), "import", "mtgjson", str(ALL_PRICES), "--identifiers", str(GUIDE)))
     assert line == (
-        f"import failed: {GUIDE}: "
-        "not an MTGJSON identifiers file (AllIdentifiers, AllPrintings or a set file)"
+        f"import failed: {GUIDE}: not an MTGJSON identifiers file (AllIdentifiers, AllPrintings or a set file)"
     )
     assert stored(services) == before
     assert last_run(services, "mtgjson")["status"] == "failed"

@@ -10,6 +10,8 @@ from app.server import create_app
 from tests.conftest import FIXTURES
 from workers.imports import import_scryfall
 
+LIVE_STATUS = "return document.getElementById('live-status')?.textContent"  # null until the header renders
+
 CONSIDER = "a211d505-4d40-4914-a9da-220770d6ddbc"
 TCG_NONFOIL = "TCGplayer · nonfoil · NM · en"
 
@@ -34,7 +36,7 @@ def test_card_chart_gains_the_imported_point_without_a_reload(dash_duo, services
     card = services.cards.get_by_scryfall_id(CONSIDER).id
     dash_duo.start_server(create_app(services))
     dash_duo.wait_for_page(f"{dash_duo.server_url}/card?id={card}&range=24h&currency=USD")
-    _wait(lambda: dash_duo.driver.execute_script("return document.getElementById('live-status').textContent") == "live")
+    _wait(lambda: dash_duo.driver.execute_script(LIVE_STATUS) == "live")
     _wait(lambda: _trace(dash_duo, TCG_NONFOIL).get("y") == [0.36])
     dash_duo.driver.execute_script("window.notReloaded = true")
 

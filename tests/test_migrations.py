@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import importlib
+import logging
+
+import pytest
 from click.testing import CliRunner
 from sqlalchemy import create_engine, text
 
@@ -26,7 +30,7 @@ def _enum(url: str, name: str) -> list[str]:
     return [row[0] for row in rows]
 
 
-def test_upgrade_builds_the_design_schema(empty_database_url):
+def test_upgrade_builds_the_design_schema(empty_database_url, mode):
     url = empty_database_url
     runner.upgrade(url)
     assert runner.current_revision(url) == runner.head_revision()
@@ -66,6 +70,7 @@ def test_upgrade_builds_the_design_schema(empty_database_url):
     for tier in ("price_low", "price_mid", "price_high", "price_market", "num_listings", "total_quantity"):
         assert columns[tier][1] == "YES"
     assert {"card_id", "marketplace_id", "condition", "is_foil", "finish", "language", "currency"} <= set(columns)
+    # Both modes: the unique key and a BRIN on time (TimescaleDB's default B-tree on time is dropped).
     indexes = {row[0] for row in _query(url, "SELECT indexname FROM pg_indexes WHERE tablename = 'price_snapshots'")}
     assert indexes == {"uq_price_snapshots_variant_time", "ix_price_snapshots_time_brin"}
     for rollup in ROLLUPS:
@@ -97,7 +102,7 @@ def test_upgrade_builds_the_design_schema(empty_database_url):
     ]
     engine = create_engine(url)
     with engine.connect() as conn:
-        assert storage_mode(conn) is StorageMode.POSTGRESQL
+        assert storage_mode(conn) is mode
     engine.dispose()
 
 
@@ -116,7 +121,7 @@ def test_downgrade_removes_everything_and_upgrade_rebuilds(empty_database_url):
     assert runner.current_revision(url) == runner.head_revision()
 
 
-def test_db_status_reports_mode_and_revision(empty_database_url, monkeypatch):
+def test_db_status_reports_mode_and_revision(empty_database_url, monkeypatch, mode):
     monkeypatch.setenv("DATABASE_URL", empty_database_url.replace("+psycopg", ""))
     cli = CliRunner()
     before = cli.invoke(main, ["db", "status"])
@@ -125,7 +130,12 @@ def test_db_status_reports_mode_and_revision(empty_database_url, monkeypatch):
     assert cli.invoke(main, ["db", "upgrade"]).exit_code == 0
     after = cli.invoke(main, ["db", "status"])
     assert after.exit_code == 0, after.output
-    assert "plain PostgreSQL" in after.output
+    if mode is StorageMode.TIMESCALEDB:
+        assert "mode:      TimescaleDB 2." in after.output
+        assert "chunks:    0 (0 compressed)" in after.output
+    else:
+        assert "plain PostgreSQL" in after.output
+        assert "chunks" not in after.output
     assert f"revision:  {runner.head_revision()} (newest" in after.output
 
 
@@ -163,3 +173,21 @@ def test_db_status_counts_the_snapshots_exactly_or_says_it_estimates(empty_datab
             assert status.snapshot_count(conn, StorageMode.POSTGRESQL) == "about 1,964 (estimate)"
     finally:
         engine.dispose()
+
+
+def test_the_mode_choice_needs_timescaledb_preloaded(caplog):
+    """Auto mode falls back to plain PostgreSQL, with a warning naming the setting, when the extension is
+    installed but not preloaded (CREATE EXTENSION would fail); "on" refuses with the same words."""
+    chosen = importlib.import_module("migrations.versions.0001_foundation").timescale_chosen
+    assert chosen("auto", True, "pg_stat_statements, timescaledb") is True
+    assert chosen("on", True, '"timescaledb"') is True
+    assert chosen("auto", False, "") is False
+    assert chosen("off", True, "timescaledb") is False
+    assert not caplog.records
+    with caplog.at_level(logging.WARNING):
+        assert chosen("AUTO", True, "pg_stat_statements") is False
+    assert "not preloaded" in caplog.text and "shared_preload_libraries" in caplog.text
+    with pytest.raises(RuntimeError, match="shared_preload_libraries"):
+        chosen("on", True, "")
+    with pytest.raises(RuntimeError, match="not available"):
+        chosen("on", False, "timescaledb")

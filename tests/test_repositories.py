@@ -121,7 +121,20 @@ def test_history_resolutions_are_exact(services, scryfall_objects):
         (midnight.isoformat(), "2.3333"),
         ((midnight + timedelta(days=1)).isoformat(), "0.0100"),
     ]
-    assert services.prices.data_end(card) == T0 + timedelta(days=1, hours=1)
+    # The newest hour's end, and the span before it, in one statement.
+    asof, newest = services.prices.newest_history(card, timedelta(hours=2), Resolution.HOUR)
+    assert asof == T0 + timedelta(days=1, hours=1)
+    assert [(r["time"], r["price"]) for r in points(newest)] == [((T0 + timedelta(days=1)).isoformat(), "0.0100")]
+    assert services.prices.newest_history(card, None, Resolution.HOUR)[1] == services.prices.history(
+        card, None, None, Resolution.HOUR
+    )
+    # A variant with no point in range still gives the end; a card with no price gives none.
+    assert services.prices.newest_history(card, None, Resolution.RAW, VariantFilter(language=Language.KOREAN)) == (
+        asof,
+        [],
+    )
+    other = next(iter(add_cards(services, scryfall_objects[1:], 1).values()))
+    assert services.prices.newest_history(other, timedelta(days=30), Resolution.RAW) == (None, [])
 
 
 def test_bad_rows_change_nothing(services, scryfall_objects):

@@ -115,4 +115,4 @@ def import_mtgjson(services: Services, prices: Path, identifiers: Iterable[Path]
         level = logging.DEBUG if linked else logging.WARNING
         log.log(level, "mtgjson: %d uuids linked to catalogued printings", linked)
         moment = mtgjson.file_date(prices)
-    return _run(services, mtgjson.SOURCE, prices, mtgjson.read(prices), moment)
+    return _run(services, mtgjson.SOURCE, prices, mtgjson.read_staged(prices), moment)

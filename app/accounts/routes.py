@@ -150,7 +150,7 @@ def blueprint(services: Services) -> Blueprint:
         except AccountError as exc:
             return account_page(user, 400, error=str(exc))
         user = dataclasses.replace(user, credentials_changed_at=stamp)
-        sessions.restamp(user)
+        sessions.sign_in(user)  # this session, re-stamped under a new id; the others are void
         return account_page(user, notice="Password changed. Every other browser signed in as you is signed out.")
 
     return pages

@@ -165,7 +165,9 @@ def current_user() -> User | None:
 
 
 def sign_in(user: User) -> None:
-    """A fresh session id and CSRF token for `user` (the pre-login ones are dropped: no fixation)."""
+    """A fresh session id and CSRF token for `user` (the pre-login ones are dropped: no fixation), stamped
+    with the user's credentials. After the user's own password change, this is what keeps this session
+    (under a new id) while the stamp voids the others."""
     session.pop("csrf_token", None)
     g.pop("csrf_token", None)
     session[USER_KEY] = user.id
@@ -173,11 +175,6 @@ def sign_in(user: User) -> None:
     session[STAMP_KEY] = credentials_stamp(user.credentials_changed_at)
     session.permanent = True
     g.account_user = user
-
-
-def restamp(user: User) -> None:
-    """After the user's own password change: this session stays, under a new id; the others are void."""
-    sign_in(user)
 
 
 def sign_out(response: Response) -> None:

@@ -5,16 +5,13 @@ from __future__ import annotations
 
 from flask import Flask
 
-from app.api import cors, errors, private, routes
+from app.api import cors, errors, routes
 from app.bootstrap import Services
 
 
 def register(server: Flask, services: Services) -> None:
     """Serve /api/v1 on `server` (call once, where the app is built)."""
     api = routes.blueprint(services)
-    per_user, per_user_spec = private.blueprint(services)
-    api.register_blueprint(per_user)  # nested: the API's token check, errors and CORS apply to it
     errors.install(api)
     cors.install(api)
     server.register_blueprint(api)
-    private.document(server, per_user_spec)

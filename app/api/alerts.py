@@ -9,6 +9,7 @@ from spectree import Response as Documented
 from spectree import SpecTree
 
 from app.api import payloads
+from app.api.auth import BEARER
 from app.api.ids import owned_id
 from app.api.responses import ApiError, json_body
 from app.api.schemas import InboxQuery, MarkRead, NewAlert
@@ -65,6 +66,7 @@ def add_routes(api: Blueprint, spec: SpecTree, services: Services) -> None:
         resp=Documented(HTTP_201=payloads.AlertRule, HTTP_401=UNAUTHORIZED),
         tags=["alerts"],
         operation_id="create_alert",
+        security=BEARER,
     )
     def create_alert(json: NewAlert):
         """A price alert rule on a printing (narrowed to a marketplace and variant if given)"""
@@ -96,7 +98,10 @@ def add_routes(api: Blueprint, spec: SpecTree, services: Services) -> None:
 
     @api.get("/alerts")
     @spec.validate(
-        resp=Documented(HTTP_200=payloads.AlertRules, HTTP_401=UNAUTHORIZED), tags=["alerts"], operation_id="alerts"
+        resp=Documented(HTTP_200=payloads.AlertRules, HTTP_401=UNAUTHORIZED),
+        tags=["alerts"],
+        operation_id="alerts",
+        security=BEARER,
     )
     def list_alerts():
         """The token's alert rules, oldest first"""
@@ -111,6 +116,7 @@ def add_routes(api: Blueprint, spec: SpecTree, services: Services) -> None:
         tags=["alerts"],
         path_parameter_descriptions={"alert_id": "An alert rule's id, from GET /alerts."},
         operation_id="delete_alert",
+        security=BEARER,
     )
     def delete_alert(alert_id: str):
         """Delete an alert rule (the alerts it raised stay in the inbox)"""
@@ -123,6 +129,7 @@ def add_routes(api: Blueprint, spec: SpecTree, services: Services) -> None:
         resp=Documented(HTTP_200=payloads.Inbox, HTTP_401=UNAUTHORIZED),
         tags=["alerts"],
         operation_id="alert_inbox",
+        security=BEARER,
     )
     def alert_inbox(query: InboxQuery):
         """The alerts the token's rules raised, newest first"""
@@ -139,6 +146,7 @@ def add_routes(api: Blueprint, spec: SpecTree, services: Services) -> None:
         ),
         tags=["alerts"],
         operation_id="mark_alerts_read",
+        security=BEARER,
     )
     def mark_read(json: MarkRead):
         """Mark alerts read: the ids given, or all of them"""

@@ -23,6 +23,8 @@ from data.use_cases.accounts import AccountError, Accounts, EmailTaken, InvalidC
 
 CHALLENGE = 'Bearer realm="cardcharts"'
 SECURITY_SCHEME = {"bearer": {"type": "http", "scheme": "bearer", "description": "An API token from /auth/token."}}
+# The OpenAPI security requirement of a route that needs a token (the per-user ones: app/api/private.py).
+BEARER = {"bearer": []}
 
 
 def install(server: Flask, accounts: Accounts) -> None:
@@ -109,6 +111,6 @@ def add_routes(api: Blueprint, spec: SpecTree, services: Services) -> None:
 
 
 def describe(doc: dict[str, Any]) -> dict[str, Any]:
-    """Name the Bearer scheme in the OpenAPI document: any endpoint takes it, none needs it yet."""
+    """Name the Bearer scheme in the OpenAPI document: any endpoint takes it, those with `BEARER` need it."""
     doc.setdefault("components", {}).setdefault("securitySchemes", {}).update(SECURITY_SCHEME)
     return doc

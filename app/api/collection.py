@@ -11,6 +11,7 @@ from spectree import Response as Documented
 from spectree import SpecTree
 
 from app.api import payloads
+from app.api.auth import BEARER
 from app.api.ids import owned_id
 from app.api.responses import ApiError, error, json_body
 from app.api.schemas import (
@@ -117,12 +118,13 @@ def add_routes(api: Blueprint, spec: SpecTree, services: Services) -> None:
         ),
         tags=["collection"],
         operation_id="import_collection",
+        security=BEARER,
     )
     def import_collection(query: ImportQuery, form: ImportForm):
         """Import a collection CSV: its preview, or with commit=1 its lots
 
-        The app is recognised by the header: Moxfield, ManaBox, Deckbox, the TCGplayer app, Archidekt or
-        Dragon Shield. A commit is all or nothing: any unmatched or unreadable row refuses it (422, with
+        The app is recognised by the header: Moxfield, ManaBox, Deckbox, the TCGplayer app, Archidekt,
+        Dragon Shield or Delver Lens. A commit is all or nothing: any unmatched or unreadable row refuses it (422, with
         the preview) unless skip_unmatched=1."""
         data, name, currency = uploaded(form)
         try:
@@ -160,6 +162,7 @@ def add_routes(api: Blueprint, spec: SpecTree, services: Services) -> None:
         resp=Documented(HTTP_200=payloads.Collection, HTTP_401=UNAUTHORIZED),
         tags=["collection"],
         operation_id="list_lots",
+        security=BEARER,
     )
     def list_lots(query: CollectionQuery):
         """The token's lots, each with its id and value on the basis (format=csv&app=...: that app's CSV)"""
@@ -201,6 +204,7 @@ def add_routes(api: Blueprint, spec: SpecTree, services: Services) -> None:
         tags=["collection"],
         path_parameter_descriptions=LOT_ID,
         operation_id="get_lot",
+        security=BEARER,
     )
     def get_lot(lot_id: str, query: LotQuery):
         """One of the token's lots"""
@@ -214,6 +218,7 @@ def add_routes(api: Blueprint, spec: SpecTree, services: Services) -> None:
         tags=["collection"],
         path_parameter_descriptions=LOT_ID,
         operation_id="change_lot",
+        security=BEARER,
     )
     def change_lot(lot_id: str, json: LotChanges):
         """Change some of a lot's values (quantity, price, currency, acquired_on, notes, condition, finish, language)"""
@@ -231,6 +236,7 @@ def add_routes(api: Blueprint, spec: SpecTree, services: Services) -> None:
         tags=["collection"],
         path_parameter_descriptions=LOT_ID,
         operation_id="delete_lot",
+        security=BEARER,
     )
     def delete_lot(lot_id: str):
         """Remove a lot (its sales stay, for realized P&L)"""
@@ -249,6 +255,7 @@ def add_routes(api: Blueprint, spec: SpecTree, services: Services) -> None:
         tags=["collection"],
         path_parameter_descriptions=LOT_ID,
         operation_id="sell_lot",
+        security=BEARER,
     )
     def sell_lot(lot_id: str, json: Sale):
         """Record a sale of copies of a lot (realized P&L); the lot keeps the rest, or goes"""
@@ -269,6 +276,7 @@ def add_routes(api: Blueprint, spec: SpecTree, services: Services) -> None:
         resp=Documented(HTTP_200=payloads.Portfolio, HTTP_401=UNAUTHORIZED),
         tags=["portfolio"],
         operation_id="portfolio",
+        security=BEARER,
     )
     def portfolio_summary(query: PortfolioQuery):
         """Value now on the basis, cost basis, unrealized and realized P&L (per currency), movers and unpriced lots"""
@@ -283,6 +291,7 @@ def add_routes(api: Blueprint, spec: SpecTree, services: Services) -> None:
         resp=Documented(HTTP_200=payloads.PortfolioHistory, HTTP_401=UNAUTHORIZED),
         tags=["portfolio"],
         operation_id="portfolio_history",
+        security=BEARER,
     )
     def portfolio_history(query: PortfolioHistoryQuery):
         """The value of today's holdings on each of the last `days` days, per currency"""

@@ -15,6 +15,7 @@ from spectree import Response as Documented
 from spectree import SpecTree
 
 from app.api import payloads
+from app.api.auth import BEARER
 from app.api.ids import owned_id
 from app.api.responses import ApiError, error, json_body
 from app.bootstrap import Services
@@ -40,6 +41,7 @@ def add_routes(api: Blueprint, spec: SpecTree, services: Services) -> None:
         tags=["cards"],
         path_parameter_descriptions={"card_id": "A card id."},
         operation_id="refresh_card",
+        security=BEARER,
     )
     def refresh_card(card_id: str):
         """Fetch a printing's current prices from Scryfall and store them (limited per user)"""

@@ -1,5 +1,7 @@
 """The /api/v1 routes: each turns its validated query into one use-case call (the very call its page
-makes), and the result into JSON or CSV. The account routes (register, token) are in app/api/auth.py."""
+makes), and the result into JSON or CSV. The account routes (register, token) are in app/api/auth.py;
+the per-user ones (collection, portfolio, alerts, refresh) in their modules, on app/api/private.py's
+nested blueprint. One spectree instance validates and documents them all."""
 
 from __future__ import annotations
 
@@ -8,7 +10,8 @@ from typing import Any
 from flask import Blueprint
 from spectree import Response as Documented
 
-from app.api import auth, payloads, tables
+from app.api import alerts, auth, collection, payloads, private, refresh, tables
+from app.api.ids import ID_SCHEMA
 from app.api.openapi import document, make_spec
 from app.api.responses import PREFIX, ApiError, csv_body, json_body
 from app.api.schemas import DetailQuery, HistoryQuery, IndexQuery, MoversQuery, SearchQuery, SourcesQuery
@@ -18,6 +21,8 @@ from data.domain import INT4_MAX
 from data.use_cases.cards import search_text
 
 CARD_ID = {"card_id": f"A card id: a whole number from 1 to {INT4_MAX}."}
+# spectree names every path parameter a string (the routes parse them): the document says what they are.
+PATH_IDS = dict.fromkeys(("card_id", "lot_id", "alert_id"), ID_SCHEMA)
 NOT_FOUND = (payloads.ErrorBody, "No card with this id.")
 
 
@@ -53,11 +58,17 @@ def for_currency(history: dict[str, Any], currency: str, marketplaces: dict[str,
 
 
 def blueprint(services: Services) -> Blueprint:
-    """The API's blueprint; its own spectree instance validates its queries and documents it."""
+    """The API's blueprint, the per-user one nested in it; its spectree instance validates its queries
+    and documents it."""
     api = Blueprint("api", __name__, url_prefix=PREFIX)
     spec = make_spec()
     cards, market, sources = services.card_queries, services.market_queries, services.source_queries
     auth.add_routes(api, spec, services)
+    per_user = private.blueprint()
+    collection.add_routes(per_user, spec, services)
+    alerts.add_routes(per_user, spec, services)
+    refresh.add_routes(per_user, spec, services)
+    api.register_blueprint(per_user)  # nested: the API's token check, errors and CORS apply to it
 
     @api.get("/cards/search")
     @spec.validate(resp=Documented(HTTP_200=payloads.SearchResults), tags=["cards"], operation_id="search_cards")
@@ -129,7 +140,6 @@ def blueprint(services: Services) -> Blueprint:
 
     @api.get("/openapi.json")
     def openapi():
-        doc = document(spec, {"card_id": {"type": "integer", "minimum": 1, "maximum": INT4_MAX}})
-        return json_body(auth.describe(doc))
+        return json_body(auth.describe(document(spec, PATH_IDS)))
 
     return api

@@ -34,17 +34,17 @@ class _Kaleido(kaleido.Kaleido):
     """kaleido.Kaleido returning a used tab to its queue at once, and every RELOAD_EVERY images after
     a reload run in the background: the image is answered first."""
 
-    _reloads: set[asyncio.Task[None]]
-    _drawn: dict[int, int]
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._drawn: dict[int, int] = {}  # images drawn by each tab (by id), since the browser started
+        self._reloads: set[asyncio.Task[None]] = set()  # running reloads, kept referenced: asyncio holds tasks weakly
 
     async def _return_kaleido_tab(self, tab: Any) -> None:
-        self._drawn = getattr(self, "_drawn", {})
         self._drawn[id(tab)] = drawn = self._drawn.get(id(tab), 0) + 1
         if drawn % RELOAD_EVERY:
             await self.tabs_ready.put(tab)
             return
         reload = asyncio.create_task(super()._return_kaleido_tab(tab))  # reloads, then puts it back
-        self._reloads = getattr(self, "_reloads", set())
         self._reloads.add(reload)
         reload.add_done_callback(self._reloaded)
 

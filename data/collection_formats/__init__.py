@@ -1,6 +1,6 @@
 """Collection CSV files of the card-collection apps (Moxfield, ManaBox, Deckbox, TCGplayer, Archidekt,
-Dragon Shield): recognise a file by its header, read its rows, and write holdings back in each app's
-own shape. Pure code: no database."""
+Dragon Shield, Delver Lens): recognise a file by its header, read its rows, and write holdings back in each
+app's own shape. Pure code: no database."""
 
 from data.collection_formats.errors import CollectionFileError
 from data.collection_formats.formats import FORMATS, detect

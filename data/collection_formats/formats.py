@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from data.collection_formats import archidekt, deckbox, dragonshield, manabox, moxfield, tcgplayer
+from data.collection_formats import archidekt, deckbox, delverlens, dragonshield, manabox, moxfield, tcgplayer
 from data.collection_formats.errors import CollectionFileError
 from data.collection_formats.spec import AppFormat
 
 # Order matters only where fingerprints could overlap: Deckbox before Moxfield (both have Tradelist Count).
+# Delver Lens comes last: its columns are the user's choice. Its fingerprint columns (Collector's number,
+# QuantityX) are in no other app's export, and no other fingerprint fits a Delver Lens shape we know.
 FORMATS: dict[str, AppFormat] = {
     f.name: f
     for f in (
@@ -18,6 +20,7 @@ FORMATS: dict[str, AppFormat] = {
         dragonshield.FORMAT,
         deckbox.FORMAT,
         moxfield.FORMAT,
+        delverlens.FORMAT,
     )
 }
 
@@ -28,7 +31,6 @@ _RECOGNISED_ONLY = (
     (frozenset({"Card", "Set ID", "Set Name"}), "an MTGGoldfish collection export"),
     (frozenset({"QUANTITY", "SETCODE"}), "a TopDecked export"),
     (frozenset({"TCGplayer Id", "Product Line"}), "a TCGplayer seller inventory export"),
-    (frozenset({"Edition code", "Collector's number"}), "a Delver Lens export"),
 )
 
 
@@ -43,7 +45,7 @@ def detect_format(header: Sequence[str], line: int = 1) -> AppFormat:
         if app.matches(columns):
             return app
     shown = ", ".join(repr(column) for column in list(header)[:12]) + (", ..." if len(header) > 12 else "")
-    known = "; ".join(f"{app.label} ({', '.join(sorted(app.fingerprint))})" for app in FORMATS.values())
+    known = "; ".join(f"{app.label} ({app.recognised_by})" for app in FORMATS.values())
     for fingerprint, what in _RECOGNISED_ONLY:
         if fingerprint <= columns:
             raise CollectionFileError(

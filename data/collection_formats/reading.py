@@ -13,7 +13,7 @@ import pandas as pd
 from data.collection_formats.errors import CollectionFileError
 from data.collection_formats.formats import detect_format
 from data.collection_formats.rows import CollectionRow, RowProblem
-from data.collection_formats.spec import RowReader
+from data.collection_formats.spec import AppFormat, RowReader
 
 MAX_BYTES = 10 * 1024 * 1024
 MAX_ROWS = 100_000
@@ -33,7 +33,8 @@ def read(data: bytes, filename: str | None = None) -> Parsed:
     cannot be read at all (too big, not text, not CSV, an unknown app) raises CollectionFileError.
 
     Lines are the file's lines, header included, as an editor numbers them (Dragon Shield's sep line is
-    line 1, its header line 2); a quoted cell spanning lines counts as one line."""
+    line 1, its header line 2); a quoted cell spanning lines counts as one line. The delimiter is a comma
+    unless a `sep=` line names another, or the header holds more tabs or semicolons than commas."""
     where = f"{filename}: " if filename else ""
     if not isinstance(data, bytes | bytearray | memoryview):
         raise CollectionFileError(f"{where}expected the file's bytes")
@@ -44,24 +45,37 @@ def read(data: bytes, filename: str | None = None) -> Parsed:
     first, _, rest = text.partition("\n")
     if sep := _SEP_LINE.match(first.strip()):
         offset, delimiter, text = 1, sep.group(1), rest
+    else:
+        delimiter = _delimiter(first)
     if not text.strip():
         raise CollectionFileError(f"{where}the file is empty: no header row", line=1 + offset)
     table = _table(text, delimiter, offset, where)
     header = [str(cell).strip() for cell in table[0]]
     header_line = 1 + offset
     app = detect_format(header, line=header_line)
-    _check_header(header, app.required, header_line, where)
+    _check_header(header, app, header_line, where)
     parsed = Parsed(app.name)
     for index, cells in enumerate(table[1:], start=1):
         texts = ["" if not isinstance(cell, str) else cell for cell in cells]
         if not any(cell.strip() for cell in texts):
             continue  # blank lines and trailing empty rows
         reader = RowReader(header_line + index, dict(zip(header, texts, strict=True)))
-        row = app.read_row(reader)
-        if row is not None:
-            parsed.rows.append(row)
+        got = app.read_row(reader)
+        if isinstance(got, CollectionRow):
+            parsed.rows.append(got)
+        elif got:
+            parsed.rows.extend(got)  # one line, several holdings (Delver Lens's non-foil and foil counts)
         parsed.problems.extend(reader.problems)
     return parsed
+
+
+def _delimiter(header: str) -> str:
+    """A comma, unless the header line has more tabs or semicolons than commas: Delver Lens lets the user
+    pick the delimiter (tab-separated exports are in public importers' tests) and Cardmarket writes
+    semicolons. A comma header always has a comma once it has two columns."""
+    commas = header.count(",")
+    best = max(("\t", ";"), key=header.count)
+    return best if header.count(best) > commas else ","
 
 
 def _decode(data: bytes, where: str) -> str:
@@ -113,11 +127,14 @@ def _table(text: str, delimiter: str, offset: int, where: str) -> list[list[obje
     return frame.values.tolist()
 
 
-def _check_header(header: list[str], required: frozenset[str], line: int, where: str) -> None:
+def _check_header(header: list[str], app: AppFormat, line: int, where: str) -> None:
     seen: set[str] = set()
     for column in header:
         if column and column in seen:
             raise CollectionFileError(f"{where}the column appears twice in the header", line=line, column=column)
         seen.add(column)
-    if missing := sorted(required - seen):
+    if missing := sorted(app.required - seen):
         raise CollectionFileError(f"{where}the header lacks {', '.join(missing)}", line=line, column=missing[0])
+    if app.one_of and not any(group <= seen for group in app.one_of):
+        wanted = "; ".join(" and ".join(sorted(group)) for group in app.one_of)
+        raise CollectionFileError(f"{where}the header lacks a quantity column: one of {wanted}", line=line)

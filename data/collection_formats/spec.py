@@ -57,23 +57,33 @@ class AppFormat:
     fingerprint: frozenset[str]  # columns that, all present, identify the app
     required: frozenset[str]  # columns a file must have to be read
     carries: frozenset[str]  # holding fields that survive write-then-read
-    read_row: Callable[[RowReader], CollectionRow | None]
+    read_row: Callable[[RowReader], CollectionRow | Sequence[CollectionRow] | None]  # a row may hold two finishes
     write_row: Callable[[Holding], Sequence[str]]
     quote_all: bool = False
+    quote_cells: bool = False  # every data cell quoted, the header not (Delver Lens)
     line_end: str = "\n"
     preamble: str = ""  # a line written before the header (Dragon Shield's "sep=,")
     absent: frozenset[str] = field(default_factory=frozenset)  # fingerprint columns that must NOT be present
+    also: tuple[frozenset[str], ...] = ()  # other column sets that identify the app on their own
+    one_of: tuple[frozenset[str], ...] = ()  # quantity column groups, one of which the file must have
 
     def matches(self, columns: set[str]) -> bool:
-        return self.fingerprint <= columns and not (self.absent & columns)
+        if self.absent & columns:
+            return False
+        return any(fingerprint <= columns for fingerprint in (self.fingerprint, *self.also))
+
+    @property
+    def recognised_by(self) -> str:
+        """The fingerprint columns, for messages: "ManaBox ID"; "Collector's number or QuantityX"."""
+        return " or ".join(", ".join(sorted(columns)) for columns in (self.fingerprint, *self.also))
 
     def write(self, holdings: Sequence[Holding]) -> str:
         out = io.StringIO()
         out.write(self.preamble)
-        writer = csv.writer(
-            out, lineterminator=self.line_end, quoting=csv.QUOTE_ALL if self.quote_all else csv.QUOTE_MINIMAL
-        )
-        writer.writerow(self.header)
+        header_quoting = csv.QUOTE_ALL if self.quote_all else csv.QUOTE_MINIMAL
+        cell_quoting = csv.QUOTE_ALL if self.quote_all or self.quote_cells else csv.QUOTE_MINIMAL
+        csv.writer(out, lineterminator=self.line_end, quoting=header_quoting).writerow(self.header)
+        writer = csv.writer(out, lineterminator=self.line_end, quoting=cell_quoting)
         for holding in holdings:
             writer.writerow(self.write_row(holding))
         return out.getvalue()

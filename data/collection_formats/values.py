@@ -1,7 +1,8 @@
 """Cell parsers shared by every app's reader, and the vocabulary type each app declares.
 
 Rules, the same for every app:
-- quantities are whole numbers from 1 to 1,000,000, ASCII digits only ("1.0", "2x", "-1" are refused);
+- quantities are whole numbers from 1 to 1,000,000, ASCII digits only ("1.0", "2x", "-1" are refused; only
+  Delver Lens's QuantityX column, which writes "2x", takes the x, in its own module);
 - prices are non-negative decimals: a leading or trailing currency symbol the app writes is stripped,
   thousands separators are accepted only in groups of three (`1,234.50`), a comma as the decimal mark
   is refused (it is ambiguous with thousands), and values are rounded half-up to the cent;

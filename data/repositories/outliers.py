@@ -67,8 +67,9 @@ _JUDGE = f"""
     framed AS (
         SELECT *,
                array_agg(p) OVER (w RANGE BETWEEN :window PRECEDING AND '1 microsecond' PRECEDING) AS before,
-               {", ".join(f"lead(p, {i}) OVER w AS n{i}, lead(bucket, {i}) OVER w AS t{i}"
-                          for i in range(1, RETURN_POINTS + 1))}
+               {
+    ", ".join(f"lead(p, {i}) OVER w AS n{i}, lead(bucket, {i}) OVER w AS t{i}" for i in range(1, RETURN_POINTS + 1))
+}
         FROM points
         WINDOW w AS (PARTITION BY {", ".join(VARIANT)} ORDER BY bucket)
     ),

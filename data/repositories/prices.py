@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from datetime import datetime
+from collections.abc import Iterable, Mapping
+from datetime import datetime, timedelta
 from typing import Any
 
 from psycopg.errors import UniqueViolation
@@ -17,6 +17,7 @@ from data.domain import (
     UpsertResult,
     VariantFilter,
 )
+from data.repositories import staged_prices
 
 COLUMNS = (
     "time, card_id, marketplace_id, condition, is_foil, finish, language, price, price_low,"
@@ -121,6 +122,17 @@ def _time_clauses(column: str, start: datetime | None, end: datetime | None) -> 
     if end is not None:
         parts.append(f" AND {column} < :end")
     return "".join(parts)
+
+
+# The end of a card's newest hour of data, for `newest_history`.
+_NEWEST = """
+    WITH newest AS (
+        SELECT max(bucket) + interval '1 hour' AS asof FROM card_prices_hourly WHERE card_id = :card_id
+    )"""
+
+
+def _time_column(resolution: Resolution) -> str:
+    return "bucket" if resolution in (Resolution.HOUR, Resolution.DAY) else "time"
 
 
 def _history_sql(resolution: Resolution, where: str) -> str:
@@ -246,6 +258,24 @@ class PriceRepository:
             times=frozenset(key[5] for key in rows),
         )
 
+    def upsert_staged(
+        self,
+        layout: str,
+        entries: list[tuple[int, str, tuple[str, ...]]],
+        marketplace_ids: Mapping[str, int],
+        source_run_id: int | None,
+        repeated: bool = False,
+    ) -> tuple[int, int]:
+        """Write a batch of staged entries (data/staged.py: card id, raw JSON, parts to leave out)
+        in one transaction, as `bulk_upsert` writes their rows; (rows inserted, rows updated).
+        `repeated`: some card has two entries, whose rows count once each, the last one kept.
+        Raises UnknownReference, writing nothing, for a card or marketplace id not stored."""
+        if not entries:
+            return 0, 0
+        with self.engine.begin() as conn:
+            _check_references(conn, {card_id for card_id, _, _ in entries}, set(marketplace_ids.values()))
+            return staged_prices.upsert(conn, layout, entries, marketplace_ids, source_run_id, repeated)
+
     def history(
         self,
         card_id: int,
@@ -254,39 +284,50 @@ class PriceRepository:
         resolution: Resolution,
         variants: VariantFilter = ALL_VARIANTS,
     ) -> list[dict[str, Any]]:
-        """One card's series, one per variant (ordered by variant), each as columns in time order:
-        `time` (ISO 8601), `price`, `low`, `high`, `market` (exact decimals as strings), `listings`
-        and `quantity` (integers), None where a point lacks the value.
+        """One card's series in [start, end) (None: unbounded), one per variant (ordered by variant),
+        each as columns in time order: `time` (ISO 8601), `price`, `low`, `high`, `market` (exact
+        decimals as strings), `listings` and `quantity` (integers), None where a point lacks the value."""
+        bounds = _time_clauses(_time_column(resolution), start, end)
+        return self._series(resolution, variants, bounds, {"card_id": card_id, "start": start, "end": end})[1]
 
-        PostgreSQL gathers the columns (a year of a card is ~1,000 points; a row each, shaped in
-        Python, cost three times the query)."""
-        clauses, params = variant_clauses(variants)
-        column = "bucket" if resolution in (Resolution.HOUR, Resolution.DAY) else "time"
-        where = clauses + _time_clauses(column, start, end)
+    def newest_history(
+        self, card_id: int, span: timedelta | None, resolution: Resolution, variants: VariantFilter = ALL_VARIANTS
+    ) -> tuple[datetime | None, list[dict[str, Any]]]:
+        """The end of the card's newest hour of data (None when it has no price), and its series (as
+        `history` gives them) over the `span` before that end (None: all of it), in one statement."""
+        column = _time_column(resolution)
+        bounds = f" AND {column} < (SELECT asof FROM newest)"
+        if span is not None:
+            bounds += f" AND {column} >= (SELECT asof FROM newest) - CAST(:span AS interval)"
+        return self._series(resolution, variants, bounds, {"card_id": card_id, "span": span}, _NEWEST)
+
+    def _series(
+        self, resolution: Resolution, variants: VariantFilter, bounds: str, params: dict[str, Any], newest: str = ""
+    ) -> tuple[datetime | None, list[dict[str, Any]]]:
+        clauses, filters = variant_clauses(variants)
         # The points come sorted by variant then time, and each array keeps that order: PostgreSQL
         # aggregates a sorted subquery's rows in order (its documented alternative to ORDER BY inside
         # each aggregate, which on PostgreSQL 15 sorts once per column: 3 ms of 9 for a year).
-        sql = f"""
+        series = f"""
             SELECT {_VARIANT}, array_agg(time) AS time, {_SERIES_VALUES},
                    array_agg(listings) AS listings, array_agg(quantity) AS quantity
-            FROM ({_history_sql(resolution, where)} ORDER BY {_VARIANT}, time) AS points
-            GROUP BY {_VARIANT}
-            ORDER BY {_VARIANT}"""
+            FROM ({_history_sql(resolution, clauses + bounds)} ORDER BY {_VARIANT}, time) AS points
+            GROUP BY {_VARIANT}"""
+        # With `newest`: one row of the end even when no point falls in the range (its series NULL).
+        sql = (
+            f"{newest} SELECT newest.asof, s.* FROM newest LEFT JOIN ({series}) AS s ON TRUE ORDER BY {_VARIANT}"
+            if newest
+            else f"SELECT NULL::timestamptz AS asof, s.* FROM ({series}) AS s ORDER BY {_VARIANT}"
+        )
         with self.engine.connect() as conn:
-            result = conn.execute(text(sql), {"card_id": card_id, "start": start, "end": end, **params})
-            keys = list(result.keys())
-            series = [dict(zip(keys, row, strict=True)) for row in result]
-        for line in series:
+            result = conn.execute(text(sql), {**params, **filters})
+            keys = list(result.keys())[1:]
+            rows = result.all()
+        asof = rows[0][0] if rows else None
+        lines = [dict(zip(keys, row[1:], strict=True)) for row in rows if row[1] is not None]
+        for line in lines:
             line["time"] = [moment.isoformat() for moment in line["time"]]
-        return series
-
-    def data_end(self, card_id: int) -> datetime | None:
-        """The end of the card's newest hour of data (None when it has no price)."""
-        with self.engine.connect() as conn:
-            return conn.execute(
-                text("SELECT max(bucket) + interval '1 hour' FROM card_prices_hourly WHERE card_id = :card_id"),
-                {"card_id": card_id},
-            ).scalar()
+        return asof, lines
 
     def latest(self, card_id: int, variants: VariantFilter = ALL_VARIANTS) -> list[dict[str, Any]]:
         """The newest snapshot of each of a card's variants, with the variant's hourly mean

@@ -45,21 +45,38 @@ def snapshot_count(conn: Connection, mode: StorageMode) -> str:
 
     The planner's estimate (reltuples) is -1 or 0 until the first VACUUM or ANALYZE, and it lags
     behind inserts: it is only trusted when it says the table is big, and then said to be one.
-    On TimescaleDB, compressed chunks hold no rows of their own: approximate_row_count counts them."""
+    On TimescaleDB, a compressed chunk keeps its rows in another relation, in batches that each
+    record their row count: those are summed exactly (a batch holds up to 1,000 rows, so this reads
+    a thousandth of them). approximate_row_count is no substitute: it said 3,024,000 for 8,324 rows."""
+    estimate = conn.execute(text(_ESTIMATE)).scalar() or 0
     if mode is StorageMode.TIMESCALEDB:
-        estimate = conn.execute(text("SELECT approximate_row_count('price_snapshots')")).scalar()
-    else:
-        estimate = conn.execute(
-            text(
-                "SELECT sum(GREATEST(c.reltuples, 0))::bigint FROM pg_class c"
-                " WHERE c.oid = 'price_snapshots'::regclass"
-                " OR c.oid IN (SELECT inhrelid FROM pg_inherits"
-                "              WHERE inhparent = 'price_snapshots'::regclass)"
-            )
-        ).scalar()
-    if estimate is None or estimate < EXACT_BELOW:
+        estimate += _compressed_rows(conn)
+    if estimate < EXACT_BELOW:
         return f"{conn.execute(text('SELECT count(*) FROM price_snapshots')).scalar():,}"
     return f"about {estimate:,} (estimate)"
+
+
+# The table's and its partitions' or chunks' planner estimates (the rows of a compressed chunk are
+# not in its own relation: it counts only those inserted since it was compressed).
+_ESTIMATE = """
+    SELECT sum(GREATEST(c.reltuples, 0))::bigint FROM pg_class c
+    WHERE c.oid = 'price_snapshots'::regclass
+       OR c.oid IN (SELECT inhrelid FROM pg_inherits WHERE inhparent = 'price_snapshots'::regclass)"""
+_COMPRESSED_CHUNKS = """
+    SELECT format('%I.%I', cc.schema_name, cc.table_name)
+    FROM _timescaledb_catalog.hypertable h
+    JOIN _timescaledb_catalog.chunk c ON c.hypertable_id = h.id AND NOT c.dropped
+    JOIN _timescaledb_catalog.chunk cc ON cc.id = c.compressed_chunk_id
+    WHERE h.schema_name = current_schema() AND h.table_name = 'price_snapshots'"""
+
+
+def _compressed_rows(conn: Connection) -> int:
+    tables = conn.execute(text(_COMPRESSED_CHUNKS)).scalars().all()
+    if not tables:
+        return 0
+    # The names come from the catalog, quoted by format('%I').
+    parts = " UNION ALL ".join(f"SELECT sum(_ts_meta_count) AS n FROM {table}" for table in tables)
+    return int(conn.execute(text(f"SELECT COALESCE(sum(n), 0) FROM ({parts}) AS batches")).scalar())
 
 
 def _chunks(conn: Connection) -> str:

@@ -213,11 +213,10 @@ class CardQueries:
         )
 
         def compute() -> dict[str, Any]:
-            asof = self.prices.data_end(card_id)
+            asof, series = self.prices.newest_history(card_id, span, resolution, variants)
             if asof is None and self.cards.get(card_id) is None:
                 raise NotFound(f"no card with id {card_id}")
             start = asof - span if asof is not None and span is not None else None
-            series = self.prices.history(card_id, start, asof, resolution, variants) if asof else []
             if series:
                 # Flags of the hours the range's first point may cover too.
                 first = start - timedelta(days=1) if start is not None else None

@@ -41,7 +41,9 @@ from data.domain import (
 from data.repositories.cards import CardRepository
 from data.repositories.marketplaces import MarketplaceRepository
 from data.repositories.source_runs import RunTotals, SourceRunRepository
-from data.use_cases.ingest import IngestPrices
+from data.staged import StagedPrices
+from data.use_cases.ingest import IngestPrices, Staged
+from data.use_cases.staged import resolve_staged
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +54,8 @@ EXAMPLES_PER_REASON = 5
 MAX_REASONS = 50
 MAX_TEXT = 200
 
-Item = Card | PriceObservation | Rejected
+Item = Card | PriceObservation | StagedPrices | Rejected
+Pending = PriceObservation | StagedPrices
 
 
 def storable(text: str, limit: int = 2000) -> str:
@@ -92,15 +95,16 @@ class _Run:
     times: set[datetime] = field(default_factory=set)
     card_ids: set[int] = field(default_factory=set)
     pending: Future | None = None
+    pending_rows: int = 0  # prices waiting for the next batch
     valid: int = 0  # rows that passed every check of the file's own (not the catalog's)
 
-    def reject(self, reason: str, example: str) -> None:
-        self.totals.rejected += 1
+    def reject(self, reason: str, example: str, count: int = 1) -> None:
+        self.totals.rejected += count
         if reason not in self.reasons:  # (a reason already counted is storable: it runs once per reason)
             reason = storable(reason, MAX_TEXT)
             if reason not in self.reasons and len(self.reasons) >= MAX_REASONS:
                 reason = "other reasons"
-        self.reasons[reason] += 1
+        self.reasons[reason] += count
         examples = self.examples[reason]
         if len(examples) < EXAMPLES_PER_REASON:
             example = storable(example, MAX_TEXT)
@@ -148,20 +152,37 @@ class ImportPrices:
         run = _Run(self.runs.start(source, file_name, file_date, etag, last_modified))
         failure: Exception | None = None
         cards: list[Card] = []
-        prices: list[PriceObservation] = []
+        prices: list[Pending] = []  # observations and staged entries, in file order
         # One batch is written (the database working) while the next one is parsed.
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-writer") as writer:
             try:
                 if file_date is not None and (problem := price_time_problem(file_date, now)):
                     raise MalformedInput(f"{file_name or source}: file date {file_date.isoformat()}: {problem}")
+
+                def observe(item: PriceObservation) -> None:
+                    if problem := price_time_problem(item.time, now):
+                        run.reject(problem, f"{item.identity.value} {item.key} {item.time.isoformat()}")
+                        return
+                    prices.append(item)
+                    run.pending_rows += 1
+                    if run.pending_rows >= self.batch_size:
+                        self._flush(run, cards, prices, writer, progress)
+
                 for item in items:
-                    if isinstance(item, PriceObservation):
-                        if problem := price_time_problem(item.time, now):
-                            run.reject(problem, f"{item.identity.value} {item.key} {item.time.isoformat()}")
+                    if isinstance(item, StagedPrices):
+                        if price_time_problem(min(item.times), now) or price_time_problem(max(item.times), now):
+                            for part in item.expand():  # row by row: each price judged on its own
+                                if isinstance(part, PriceObservation):
+                                    observe(part)
+                                else:
+                                    run.reject(part.reason, part.position)
                             continue
                         prices.append(item)
-                        if len(prices) >= self.batch_size:
+                        run.pending_rows += item.rows
+                        if run.pending_rows >= self.batch_size:
                             self._flush(run, cards, prices, writer, progress)
+                    elif isinstance(item, PriceObservation):
+                        observe(item)
                     elif isinstance(item, Card):
                         if problem := card_problem(item):
                             run.reject(f"invalid printing: {problem}", str(item.scryfall_id or item.name))
@@ -224,19 +245,20 @@ class ImportPrices:
         self,
         run: _Run,
         cards: list[Card],
-        prices: list[PriceObservation],
+        prices: list[Pending],
         writer: ThreadPoolExecutor,
         progress: Callable[[int], None] | None,
     ) -> None:
         self._flush_cards(run, cards)  # a file's printings are stored before its prices
         if not prices:
             return
-        snapshots = self._resolve(run, prices)
+        batch = self._resolve(run, prices)
         self._written(run)  # at most one batch in flight
-        run.pending = writer.submit(self.ingest.write, snapshots)
+        run.pending = writer.submit(self.ingest.write_batch, batch, dict(self._marketplace_ids), run.run_id)
         if progress is not None:
-            progress(len(prices))
+            progress(run.pending_rows)
         prices.clear()
+        run.pending_rows = 0
 
     def _written(self, run: _Run, failing: bool = False) -> None:
         """Wait for the batch in flight and count it (its error, if any, is raised here)."""
@@ -263,7 +285,9 @@ class ImportPrices:
         except Exception as exc:
             log.warning("run %d: its progress could not be recorded: %s", run.run_id, exc)
 
-    def _resolve(self, run: _Run, prices: list[PriceObservation]) -> list[PriceSnapshot]:
+    def _resolve(self, run: _Run, prices: list[Pending]) -> list[PriceSnapshot | Staged]:
+        """The batch's snapshots and staged entries (with their card ids) in file order, rejecting
+        (in file order too) every price whose printing is unknown."""
         keys: dict[IdentityKind, set[str]] = defaultdict(set)
         for observation in prices:
             keys[observation.identity].add(observation.key)
@@ -277,9 +301,20 @@ class ImportPrices:
             kind: self.cards.resolve(kind, (key for key in wanted if (kind, key) not in invalid))
             for kind, wanted in keys.items()
         }
-        snapshots = []
-        run.valid += len(prices)
+        prices = resolve_staged(prices, ids)  # a staged entry whose prices meet observations' goes row by row
+        snapshots: list[PriceSnapshot | Staged] = []
         for observation in prices:
+            if isinstance(observation, StagedPrices):
+                run.valid += observation.rows
+                card_id = ids[observation.identity].get(observation.key)
+                if card_id is None:  # its key is a UUID: the catalog lacks it
+                    run.reject(f"unknown {observation.identity.value}", str(observation.key), observation.rows)
+                    continue
+                for series in observation.series:
+                    self._marketplace_id(series.marketplace)
+                snapshots.append((observation, card_id))
+                continue
+            run.valid += 1
             card_id = ids[observation.identity].get(observation.key)
             if card_id is None:
                 problem = invalid.get((observation.identity, observation.key))

@@ -10,7 +10,7 @@ bucket after every batch of a 90-day backfill would cost quadratic time.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -19,8 +19,11 @@ from data.domain import PriceSnapshot, UpsertResult
 from data.publisher import PricePublisher, card_updates
 from data.repositories.prices import PriceRepository
 from data.repositories.rollups import RollupRepository
+from data.staged import StagedPrices
 
 log = logging.getLogger(__name__)
+
+Staged = tuple[StagedPrices, int]  # a staged entry (data/staged.py) and the card id of its key
 
 # Past this many cards a refresh of every card in the touched window is cheaper
 # than naming them all.
@@ -61,6 +64,43 @@ class IngestPrices:
             self.publisher.cards(card_updates(batch))
         return result
 
+    def write_batch(
+        self, batch: list[PriceSnapshot | Staged], marketplace_ids: Mapping[str, int], run_id: int | None
+    ) -> UpsertResult:
+        """`IngestPrices.write` for a batch of snapshots and staged entries (in file order): both are
+        upserted (committed when this returns), then, when anything changed, the batch's cards lose
+        their cached keys and their newest prices are published, as for a batch of snapshots."""
+        snapshots = [item for item in batch if isinstance(item, PriceSnapshot)]
+        staged = [item for item in batch if not isinstance(item, PriceSnapshot)]
+        if not staged:
+            return self.write(snapshots)
+        card_ids = frozenset(card_id for _, card_id in staged)
+        inserted, updated = self.prices.upsert_staged(
+            staged[0][0].layout,
+            [(card_id, entry.raw, entry.skip) for entry, card_id in staged],
+            marketplace_ids,
+            run_id,
+            repeated=len(card_ids) < len(staged),
+        )
+        times: set[datetime] = set()
+        for entry, _ in staged:
+            times |= entry.times
+        received = sum(entry.rows for entry, _ in staged)
+        result = UpsertResult(inserted, updated, received - inserted - updated, card_ids, frozenset(times))
+        if snapshots:
+            rows = self.prices.bulk_upsert(snapshots)
+            result = UpsertResult(
+                result.inserted + rows.inserted,
+                result.updated + rows.updated,
+                result.unchanged + rows.unchanged,
+                result.card_ids | rows.card_ids,
+                result.times | rows.times,
+            )
+        if result.inserted or result.updated:
+            self.cache.invalidate(result.card_ids, market=False)
+            self.publisher.cards(card_updates(_newest_of(batch, marketplace_ids, run_id)))
+        return result
+
     def settle(self, times: Iterable[datetime], card_ids: Iterable[int] | None, summary: dict[str, Any]) -> None:
         times = list(times)
         if not times:
@@ -75,3 +115,28 @@ class IngestPrices:
                 self.alerts(touched, min(times))  # the touched cards' rules even past the threshold
             except Exception:  # the prices are settled: an alert failure is logged, never the settle's
                 log.exception("settle: evaluating price alerts failed")
+
+
+def _newest_of(batch: Iterable[PriceSnapshot | Staged], marketplace_ids: Mapping[str, int], run_id: int | None) -> list:
+    """The batch's snapshots and each staged series' newest price, in file order: what
+    `card_updates` keeps of the batch's rows (a series is never in both, see `resolve_staged`)."""
+    newest: list[PriceSnapshot] = []
+    for item in batch:
+        if isinstance(item, PriceSnapshot):
+            newest.append(item)
+            continue
+        entry, card_id = item
+        newest.extend(
+            PriceSnapshot(
+                time=series.time,
+                price=series.price,
+                currency=series.currency,
+                finish=series.finish,
+                price_market=series.price_market,
+                card_id=card_id,
+                marketplace_id=marketplace_ids[series.marketplace],
+                source_run_id=run_id,
+            )
+            for series in entry.series
+        )
+    return newest

@@ -15,6 +15,7 @@ This file is a frozen snapshot of the schema: it repeats the rollup column list
 instead of importing it, so that later code changes never rewrite history.
 """
 
+import logging
 import os
 
 from alembic import op
@@ -24,6 +25,8 @@ revision = "0001"
 down_revision = None
 branch_labels = None
 depends_on = None
+
+log = logging.getLogger("cardcharts.migrations")
 
 ENUMS = """
 CREATE TYPE card_condition AS ENUM (
@@ -221,14 +224,36 @@ CREATE TABLE maintenance_jobs (
 """
 
 
+PRELOAD_HINT = (
+    "the timescaledb extension is installed but not preloaded: add timescaledb to"
+    " shared_preload_libraries in postgresql.conf and restart the server"
+)
+
+
 def _use_timescale() -> bool:
-    wanted = os.environ.get("CARDCHARTS_TIMESCALE", "auto").lower()
+    bind = op.get_bind()
+    available = bind.execute(text("SELECT 1 FROM pg_available_extensions WHERE name = 'timescaledb'")).scalar()
+    preloads = bind.execute(text("SELECT current_setting('shared_preload_libraries')")).scalar()
+    return timescale_chosen(os.environ.get("CARDCHARTS_TIMESCALE", "auto"), bool(available), preloads or "")
+
+
+def timescale_chosen(wanted: str, available: bool, preloads: str) -> bool:
+    """TimescaleDB when it is wanted ("on") or allowed ("auto") and usable: installed on the server
+    and loaded at its start (CREATE EXTENSION fails otherwise). Auto mode falls back to plain
+    PostgreSQL, with a warning when only the preload is missing; "on" fails instead."""
+    wanted = wanted.lower()
     if wanted == "off":
         return False
-    available = op.get_bind().execute(text("SELECT 1 FROM pg_available_extensions WHERE name = 'timescaledb'")).scalar()
-    if wanted == "on" and not available:
-        raise RuntimeError("CARDCHARTS_TIMESCALE=on but the timescaledb extension is not available")
-    return bool(available)
+    if not available:
+        if wanted == "on":
+            raise RuntimeError("CARDCHARTS_TIMESCALE=on but the timescaledb extension is not available")
+        return False
+    if "timescaledb" not in {name.strip().strip('"') for name in preloads.split(",")}:
+        if wanted == "on":
+            raise RuntimeError(f"CARDCHARTS_TIMESCALE=on but {PRELOAD_HINT}")
+        log.warning("%s; using plain PostgreSQL", PRELOAD_HINT)
+        return False
+    return True
 
 
 def _timescale_schema() -> None:

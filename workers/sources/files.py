@@ -13,15 +13,18 @@ file and the position (line, or byte offset of the decompressed text).
 from __future__ import annotations
 
 import bz2
+import codecs
 import gzip
 import io
 import json
 import lzma
+import re
 import zipfile
 import zlib
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import IO, Any, TypeVar
 
@@ -282,3 +285,165 @@ def json_lines_or_array(path: Path) -> Iterator[tuple[str, Any]]:
             except ValueError as exc:  # JSONDecodeError, UnicodeDecodeError, a number of too many digits
                 raise MalformedInput(f"{path} line {number}: malformed JSON: {_first_line(exc)}") from None
             yield f"{path} line {number}", obj
+
+
+# -- the fast reader of one object's members, as raw text ---------------------------------------
+
+
+class Unsupported(Exception):
+    """The fast reader met something it does not read (or reads differently from ijson):
+    the careful reader must take the file on from the member it names."""
+
+    def __init__(self, member: int) -> None:
+        super().__init__(f"the fast reader stops at member {member}")
+        self.member = member
+
+
+RAW_MEMBER_LIMIT = 512 << 10  # far over any real member (100 KB); a bigger one is the careful reader's
+_LOOKAHEAD = 4096  # a scalar's text is never cut at the end of the buffer
+_SPACE = re.compile(r"[ \t\n\r]*")
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")  # Python's json reads NaN and Infinity; ijson refuses them
+
+
+class _RawReader:
+    """A window of the decompressed text of a file, read on demand."""
+
+    def __init__(self, source: _Source) -> None:
+        self.reader = io.BufferedReader(source, buffer_size=1 << 20)
+        self.decode = codecs.getincrementaldecoder("utf-8")().decode
+        self.text = ""
+        self.at = 0
+        self.eof = False
+
+    def more(self, member: int) -> None:
+        if self.eof or len(self.text) - self.at > RAW_MEMBER_LIMIT:
+            raise Unsupported(member)
+        try:
+            chunk = self.reader.read(1 << 20)
+        except MalformedInput:  # damaged compressed data: the careful reader says where
+            raise Unsupported(member) from None
+        try:
+            decoded = self.decode(chunk, final=not chunk)
+        except UnicodeDecodeError:
+            raise Unsupported(member) from None
+        self.eof = not chunk
+        self.text = self.text[self.at :] + decoded
+        self.at = 0
+
+    def skip_space(self, member: int) -> str:
+        """The next character after white space ('' at the end)."""
+        skipped = 0
+        while True:
+            start = self.at
+            self.at = _SPACE.match(self.text, self.at).end()
+            skipped += self.at - start
+            if skipped > RAW_MEMBER_LIMIT:  # padding: ijson's limit and its message
+                raise Unsupported(member)
+            if self.at < len(self.text) or self.eof:
+                return self.text[self.at : self.at + 1]
+            self.more(member)
+
+    def value(self, decoder: json.JSONDecoder, member: int) -> tuple[Any, str]:
+        """The JSON value at the cursor, parsed, with its text."""
+        while len(self.text) - self.at < _LOOKAHEAD and not self.eof:
+            self.more(member)
+        while True:
+            try:
+                value, end = decoder.raw_decode(self.text, self.at)
+            except (ValueError, RecursionError):  # cut at the buffer's end, or not for this reader
+                self.more(member)
+                continue
+            raw = self.text[self.at : end]
+            self.at = end
+            return value, raw
+
+    def key(self, member: int) -> str:
+        """An object's key and its colon."""
+        if self.skip_space(member) != '"':
+            raise Unsupported(member)
+        value, raw = self.value(_KEYS, member)
+        if "\\" in raw or self.skip_space(member) != ":":
+            raise Unsupported(member)
+        self.at += 1
+        return value
+
+
+_KEYS = json.JSONDecoder()
+_CONTAINERS = {dict, list}
+
+
+def _deeper_than(value: Any, limit: int) -> bool:
+    """Whether a parsed JSON value nests more than `limit` containers deep (itself counted)."""
+    level = [value] if type(value) in _CONTAINERS else []
+    depth = 0
+    while level:
+        depth += 1
+        if depth > limit:
+            return True
+        inner = []
+        for container in level:
+            values = container.values() if type(container) is dict else container
+            if not _CONTAINERS.isdisjoint(map(type, values)):
+                inner.extend(v for v in values if type(v) in _CONTAINERS)
+        level = inner
+    return False
+
+
+def json_raw_members(path: Path, member: str) -> Iterator[tuple[str, str, Any]]:
+    """(key, raw JSON text, parsed value) of each member of the object under the top-level key
+    `member`, in file order, numbers parsed exactly (int, Decimal) as the careful reader does.
+
+    Fast (Python's C JSON scanner, a member at a time) and strict: whatever it does not read
+    exactly as `json_kvitems` would (escapes, non-UTF-8 text, NaN, a member over
+    RAW_MEMBER_LIMIT, deep nesting, any other layout, malformed JSON) raises Unsupported
+    naming the first member not yielded, so that the careful reader takes over from there
+    and says what it says about the file."""
+    decoder = json.JSONDecoder(parse_float=Decimal, parse_constant=_no_constant)
+    count = 0
+    with open_stream(path) as source:
+        window = _RawReader(source)
+        if window.skip_space(count) != "{":
+            raise Unsupported(count)
+        window.at += 1
+        closing = window.skip_space(count) == "}"
+        while not closing:
+            name = window.key(count)
+            if name == member:
+                if window.skip_space(count) != "{":
+                    raise Unsupported(count)
+                window.at += 1
+                done = window.skip_space(count) == "}"
+                while not done:
+                    key = window.key(count)
+                    if window.skip_space(count) != "{":  # an entry that is not an object: the careful reader's
+                        raise Unsupported(count)
+                    value, raw = window.value(decoder, count)
+                    if "\\" in raw or _deeper_than(value, MAX_DEPTH - 2):  # under the top object and `member`
+                        raise Unsupported(count)
+                    yield key, raw, value
+                    count += 1
+                    done = _next_member(window, count)
+                window.at += 1
+            else:
+                window.skip_space(count)
+                value, raw = window.value(decoder, count)
+                if "\\" in raw or _deeper_than(value, MAX_DEPTH - 1):
+                    raise Unsupported(count)
+            closing = _next_member(window, count)
+        window.at += 1
+        if window.skip_space(count) != "":  # trailing text: ijson's error to report
+            raise Unsupported(count)
+
+
+def _next_member(window: _RawReader, count: int) -> bool:
+    """Past the comma between members; True at the object's closing brace (left at the cursor)."""
+    following = window.skip_space(count)
+    if following == "}":
+        return True
+    if following != ",":
+        raise Unsupported(count)
+    window.at += 1
+    return False
