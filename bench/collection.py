@@ -1,6 +1,6 @@
 """Collection benchmark: import an MTGJSON AllPrices-format file against the COPY ceiling.
 
-    python bench/collection.py [--points 5000000]
+    python bench/collection.py [--points 5000000] [--timescale ADMIN_URL]
 
 Writes an AllPrices-format file (a benchmark load in MTGJSON's exact shape, never
 product data) and an AllIdentifiers file for a catalog of synthetic printings,
@@ -8,7 +8,8 @@ then runs `cardcharts import mtgjson` in a child process on a database of its
 own, and prints: rows/s of a plain COPY of as many rows into an unindexed table
 (measured in the same run), rows/s of the whole import (parse, resolve, upsert,
 rollup refresh), their ratio (target >= 0.50), and the import's peak RSS
-(target <= 300 MB).
+(target <= 300 MB). With --timescale (a TimescaleDB server's admin URL) it repeats
+both there, then runs the compression policy and prints its ratio.
 """
 
 from __future__ import annotations
@@ -29,8 +30,10 @@ import psycopg
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.foundation import ADMIN_URL, copy_ceiling
+from bench.foundation import ADMIN_URL, compress, copy_ceiling
+from data.db import StorageMode, make_engine
 from data.domain import Finish, PriceSnapshot
+from data.repositories.rollups import RollupRepository
 from migrations import runner
 from tests.helpers import watch_peak_rss
 
@@ -87,6 +90,7 @@ def write_files(folder: Path, cards: int) -> tuple[Path, Path, int]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--points", type=int, default=5_000_000)
+    parser.add_argument("--timescale", metavar="ADMIN_URL", help="also run on this TimescaleDB server")
     args = parser.parse_args()
     cards = -(-args.points // (DAYS * (len(SERIES) + 1)))
     folder = Path(tempfile.mkdtemp(prefix="cc-bench-mtgjson-"))
@@ -96,11 +100,25 @@ def main() -> None:
         f"wrote {points:,} price points for {cards:,} printings ({prices.stat().st_size / 2**20:,.0f} MB)"
         f" in {time.perf_counter() - started:.0f} s"
     )
+    try:
+        print(f"== {ADMIN_URL.rsplit('@', 1)[-1]}")
+        run(ADMIN_URL, prices, identifiers, points, cards)
+        if args.timescale:
+            print(f"== {args.timescale.rsplit('@', 1)[-1]} (TimescaleDB)")
+            run(args.timescale, prices, identifiers, points, cards)
+    finally:
+        for path in folder.iterdir():
+            path.unlink()
+        folder.rmdir()
 
+
+def run(admin_url: str, prices: Path, identifiers: Path, points: int, cards: int) -> None:
+    """The COPY ceiling and the whole import on a database of its own on this server (and, on TimescaleDB,
+    the compression policy's ratio on the imported rows)."""
     name = f"cardcharts_bench_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
+    with psycopg.connect(admin_url, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
-    url = ADMIN_URL.rsplit("/", 1)[0] + "/" + name
+    url = admin_url.rsplit("/", 1)[0] + "/" + name
     redis_dir = Path(tempfile.mkdtemp(prefix="cc-bench-redis-"))
     from app.embedded import EmbeddedRedis
 
@@ -164,13 +182,16 @@ def main() -> None:
         print(f"import mtgjson, whole run                     {rate:12,.0f} rows/s   ({elapsed:.0f} s)")
         print(f"ratio import / ceiling                        {rate / ceiling:12.2f}   (target >= 0.50)")
         print(f"peak RSS of the import process                {peak:12,.0f} MB   (target <= 300)")
+        engine = make_engine("postgresql+psycopg://" + url.split("://", 1)[1])
+        if RollupRepository(engine).mode is StorageMode.TIMESCALEDB:
+            before, after = compress(engine)
+            mib = 2**20
+            print(f"compression: {before / mib:,.1f} MiB, then {after / mib:,.1f} MiB: ratio {before / after:.2f}")
+        engine.dispose()
     finally:
         redis.stop()
-        with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
+        with psycopg.connect(admin_url, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        for path in folder.iterdir():
-            path.unlink()
-        folder.rmdir()
 
 
 if __name__ == "__main__":
