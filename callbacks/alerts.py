@@ -15,7 +15,7 @@ from app.accounts.sessions import current_user
 from app.live import tokens
 from callbacks import live
 from callbacks.faults import database_error
-from callbacks.search import search_options
+from callbacks.search import search_box
 from callbacks.units import money, signed_percent
 from data.domain import Condition, Language, MarketplaceKind, NotFound, UnknownReference, stored_id
 from data.repositories.cards import CardRepository
@@ -190,17 +190,7 @@ def register(
 ) -> None:
     live.follow_from(app, "alerts-channels")
 
-    @app.callback(
-        Output("alerts-card", "data"),
-        Input("alerts-card", "searchValue"),
-        State("alerts-card", "data"),
-        prevent_initial_call=True,
-    )
-    def search(text, shown):
-        if any(isinstance(o, dict) and o.get("label") == text for o in shown or []):
-            return no_update  # the box shows the chosen option's label: keep the options, and the choice
-        options = search_options(card_queries, text, PAGE)
-        return no_update if options is None else options
+    search_box(app, "alerts-card", card_queries, PAGE)
 
     @app.callback(
         Output("alerts-marketplace", "data"),

@@ -13,7 +13,7 @@ from callbacks.chart_controls import chart_scale, follow_range_hint, follow_scal
 from callbacks.faults import bad_input, database_error
 from callbacks.figures import card_history_figure
 from callbacks.first_draw import FirstDraw
-from callbacks.search import search_options
+from callbacks.search import search_box
 from callbacks.units import money, signed_percent
 from callbacks.url_state import inputs, keep_in_url
 from data.domain import RANGES, Condition, Finish, Language
@@ -113,10 +113,7 @@ def in_currency(history: dict[str, Any], currency: str, filters: dict[str, Any])
 def register(app: Dash, cards: CardQueries, first_draw: FirstDraw) -> None:
     """The card page's callbacks; the printing's details and its chart are first drawn in the page's layout."""
 
-    @app.callback(Output("card-search", "data"), Input("card-search", "searchValue"), prevent_initial_call=True)
-    def search(text):
-        options = search_options(cards, text, "card search")
-        return no_update if options is None else options
+    search_box(app, "card-search", cards, "card search")
 
     @app.callback(Output("url", "href"), Input("card-search", "value"), prevent_initial_call=True)
     def open_card(value):

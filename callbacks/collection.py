@@ -18,7 +18,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from app.accounts.sessions import current_user
 from callbacks import lot_fields
 from callbacks.faults import database_error
-from callbacks.search import search_options
+from callbacks.search import search_box
 from callbacks.units import money
 from data.collection_formats import FORMATS, CollectionFileError, read, write
 from data.domain import Condition, Language, NotFound, UnknownReference, stored_id
@@ -345,17 +345,7 @@ def register(
         )
         return False, *form, [], status(text, "green", "Sale recorded"), _bump(count)
 
-    @app.callback(
-        Output("collection-add-card", "data"),
-        Input("collection-add-card", "searchValue"),
-        State("collection-add-card", "data"),
-        prevent_initial_call=True,
-    )
-    def search(text, shown):
-        if any(isinstance(o, dict) and o.get("label") == text for o in shown or []):
-            return no_update  # the box shows the chosen option's label: keep the options, and the choice
-        options = search_options(cards, text, PAGE)
-        return no_update if options is None else options
+    search_box(app, "collection-add-card", cards, PAGE)
 
     @app.callback(
         Output("collection-add-status", "children"),

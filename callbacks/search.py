@@ -1,9 +1,10 @@
-"""The printing search boxes (card and compare pages): typed text in, options out."""
+"""The printing search boxes (card, compare, collection and alerts pages): typed text in, options out."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from dash import Dash, Input, Output, State, no_update
 from sqlalchemy.exc import SQLAlchemyError
 
 from callbacks import params
@@ -32,3 +33,16 @@ def search_options(cards: CardQueries, text: Any, page: str) -> list[dict[str, A
         database_error(page, exc)
         return [UNREACHABLE]
     return [{"value": str(card["id"]), "label": label(card)} for card in found]
+
+
+def search_box(app: Dash, box_id: str, cards: CardQueries, page: str) -> None:
+    """Fill a single-printing box (layouts/filters.py `printing_search`) with the options for what is typed."""
+
+    @app.callback(
+        Output(box_id, "data"), Input(box_id, "searchValue"), State(box_id, "data"), prevent_initial_call=True
+    )
+    def search(text, shown):
+        if any(isinstance(o, dict) and o.get("label") == text for o in shown or []):
+            return no_update  # the box shows the chosen option's label: keep the options, and the choice
+        options = search_options(cards, text, page)
+        return no_update if options is None else options

@@ -11,7 +11,7 @@ from dash import dcc, html
 from flask import current_app
 
 from data.domain import CONDITION_CODES, LANGUAGE_CODES, Finish
-from layouts.filters import fluid, ignored, read_query
+from layouts.filters import fluid, ignored, printing_search, read_query
 from layouts.live import followed_channels, live_channels, refresh_counter
 from layouts.signed_in import sign_in_prompt, signed_in_user
 
@@ -33,20 +33,7 @@ def _rule_form() -> dmc.Paper:
     return dmc.Paper(
         [
             dmc.Title("New rule", order=4),
-            dmc.Select(
-                id="alerts-card",
-                label="Card",
-                placeholder="Type a card name, or a set code and number…",
-                searchable=True,
-                clearable=True,
-                data=[],
-                value=None,
-                filter={"function": "cardSearchKeepAll"},
-                nothingFoundMessage="No printing by that name",
-                w=520,
-                maw="100%",
-                mt="xs",
-            ),
+            printing_search("alerts-card", "Card", mt="xs"),
             dmc.Group(
                 [
                     dmc.Select(

@@ -27,6 +27,7 @@ from layouts.filters import (
     filter_bar,
     fluid,
     ignored,
+    printing_search,
     range_control,
     read_query,
     scale_switch,
@@ -136,22 +137,7 @@ def layout(
             live_channels(*followed),
             refresh_counter("card-detail-refresh"),
             refresh_counter("card-history-refresh"),
-            dmc.Select(
-                id="card-search",
-                label="Find a printing",
-                placeholder="Type a card name, or a set code and number…",
-                searchable=True,
-                clearable=True,
-                data=[],
-                # null, not unset: the first options to arrive turn an unset value into null, and
-                # Mantine empties the typed text on that change ("jace" became "ce").
-                value=None,
-                w=520,
-                maw="100%",
-                # The server has matched the words already (accents and typos aside): show what it found.
-                filter={"function": "cardSearchKeepAll"},
-                nothingFoundMessage="No printing by that name",
-            ),
+            printing_search("card-search", "Find a printing"),
             html.Div(id="card-header", style={"marginTop": "1rem"}),
             filter_bar(
                 [

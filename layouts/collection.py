@@ -11,7 +11,7 @@ from dash import dcc, html
 
 from data.collection_formats import FORMATS
 from data.domain import CONDITION_CODES, LANGUAGE_CODES, Finish
-from layouts.filters import fluid, ignored, read_query
+from layouts.filters import fluid, ignored, printing_search, read_query
 from layouts.live import live_channels
 from layouts.portfolio import BASES, basis_control
 from layouts.signed_in import sign_in_prompt, signed_in_user
@@ -131,20 +131,7 @@ def _lots_panel(basis: str) -> list:
 
 def _add_panel() -> list:
     return [
-        dmc.Select(
-            id="collection-add-card",
-            label="Card",
-            placeholder="Type a card name, or a set code and number…",
-            searchable=True,
-            clearable=True,
-            data=[],
-            value=None,
-            filter={"function": "cardSearchKeepAll"},
-            nothingFoundMessage="No printing by that name",
-            w=520,
-            maw="100%",
-            mt="sm",
-        ),
+        printing_search("collection-add-card", "Card", mt="sm"),
         dmc.Group(
             [
                 dmc.NumberInput(

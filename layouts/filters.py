@@ -77,6 +77,27 @@ def select(id_: str, label: str, data: list[dict[str, str]], value: str, width: 
     )
 
 
+def printing_search(id_: str, label: str, **props: Any) -> dmc.Select:
+    """A box that finds one printing as the user types (callbacks/search.py `search_box` fills it)."""
+    return dmc.Select(
+        id=id_,
+        label=label,
+        placeholder="Type a card name, or a set code and number…",
+        searchable=True,
+        clearable=True,
+        data=[],
+        # null, not unset: the first options to arrive turn an unset value into null, and
+        # Mantine empties the typed text on that change ("jace" became "ce").
+        value=None,
+        w=520,
+        maw="100%",
+        # The server has matched the words already (accents and typos aside): show what it found.
+        filter={"function": "cardSearchKeepAll"},
+        nothingFoundMessage="No printing by that name",
+        **props,
+    )
+
+
 def range_control(id_: str, value: str) -> dmc.SegmentedControl:
     return dmc.SegmentedControl(id=id_, data=list(RANGES), value=value if value in RANGES else "30d")
 
