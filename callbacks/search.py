@@ -42,7 +42,8 @@ def search_box(app: Dash, box_id: str, cards: CardQueries, page: str) -> None:
         Output(box_id, "data"), Input(box_id, "searchValue"), State(box_id, "data"), prevent_initial_call=True
     )
     def search(text, shown):
-        if any(isinstance(o, dict) and o.get("label") == text for o in shown or []):
+        chosen = shown if isinstance(shown, list) else []  # the browser's own state, but a request may send anything
+        if any(isinstance(o, dict) and o.get("label") == text for o in chosen):
             return no_update  # the box shows the chosen option's label: keep the options, and the choice
         options = search_options(cards, text, page)
         return no_update if options is None else options
