@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import random
 from datetime import timedelta
 from decimal import Decimal
 
@@ -314,3 +315,47 @@ def test_a_flagged_close_falls_back_to_the_day_s_last_good_hour(services, market
     lenient.refresh_touched([days[5]], None)
     assert _flags(services) == []
     assert [row for row in _closes(services) if row[0] == wild][3][3] == Decimal("4321.0900000000000000")
+
+
+def test_days_kept_settle_by_settle_are_their_hours_close_and_range(services, markets):
+    """Lone day-start hours (each day of a daily source) and days of several hours, written in
+    shuffled settles with a spike among them: every kept day is its last unflagged hour and the
+    range of all its hours, exactly as a whole rebuild computes them."""
+    tcg = markets["tcgplayer"]
+    cards = _cards(services, 4)
+    rng = random.Random(14)
+    first = T0.replace(hour=0)  # a day's start (buckets start at midnight UTC)
+    rows = []
+    for card in cards:
+        for day in range(6):
+            daily = card in cards[::2]  # a daily source's one price at the day's start
+            for hour in [0] if daily else rng.sample([0, 7, 19], rng.randint(1, 3)):
+                rows.append(snap(card, tcg, f"{rng.uniform(9, 11):.2f}", first + day * DAY + timedelta(hours=hour)))
+    spikes = [
+        next(row for row in rows if row.time.day == (first + 3 * DAY).day and row.card_id == c) for c in cards[:2]
+    ]
+    for spike in spikes:
+        rows[rows.index(spike)] = snap(spike.card_id, tcg, "400.00", spike.time)
+    rng.shuffle(rows)
+    for part in range(4):
+        services.ingest(rows[part::4])
+    flagged = {(card, bucket) for card, bucket, *_ in _flags(services)}
+    assert {(spike.card_id, spike.time) for spike in spikes} <= flagged
+    expected = set()
+    for card in cards:
+        for day in range(6):
+            start = first + day * DAY
+            hours = sorted(
+                (row.time, row.price) for row in rows if row.card_id == card and start <= row.time < start + DAY
+            )
+            good = [(time, price) for time, price in hours if (card, time) not in flagged]
+            close_bucket, close = good[-1] if good else (None, None)
+            prices = [float(price) for _, price in hours]
+            expected.add((card, start, close_bucket, close, min(prices), max(prices)))
+    query = text("SELECT card_id, day, close_bucket, close, low, high FROM variant_days")
+    with services.engine.connect() as conn:
+        kept = {tuple(row) for row in conn.execute(query)}
+    assert kept == expected
+    services.rollups.refresh_since(first - DAY)
+    with services.engine.connect() as conn:
+        assert {tuple(row) for row in conn.execute(query)} == expected

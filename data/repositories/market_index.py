@@ -29,6 +29,7 @@ price of its variant, so the variant is unmatched in the links on either side of
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 
 from sqlalchemy import Connection, Engine, text
@@ -145,11 +146,10 @@ class MarketIndexRepository:
     def refresh(self, since: datetime, until: datetime | None = None) -> None:
         """Recompute the links of the buckets from `since` to `until` (inclusive; None: to the
         end) at each resolution, and re-chain every level after them. Idempotent."""
-        # One resolution after the other, each in a transaction of its own: the index is refreshed
-        # beside the latest prices (RollupRepository._refresh_derived), so one more backend at once
-        # would only take a core from them.
-        for resolution in INDEX_RESOLUTIONS:
-            self._refresh_one(resolution, since, until)
+        # Side by side, each in a transaction of its own: neither reads what the other writes.
+        with ThreadPoolExecutor(max_workers=len(INDEX_RESOLUTIONS)) as pool:
+            for done in [pool.submit(self._refresh_one, res, since, until) for res in INDEX_RESOLUTIONS]:
+                done.result()
 
     def _refresh_one(self, resolution: Resolution, since: datetime, until: datetime | None) -> None:
         with self.engine.begin() as conn:
