@@ -11,7 +11,8 @@ import pytest
 from sqlalchemy import text
 
 from callbacks.figures import card_history_figure
-from data.domain import Card, Condition, Finish, Language
+from data.domain import Card, Condition, Finish, Language, Resolution
+from data.repositories.market_index import _window
 from data.repositories.rollups import RollupRepository
 from tests.helpers import T0, add_marketplaces, snap
 
@@ -359,3 +360,43 @@ def test_days_kept_settle_by_settle_are_their_hours_close_and_range(services, ma
     services.rollups.refresh_since(first - DAY)
     with services.engine.connect() as conn:
         assert {tuple(row) for row in conn.execute(query)} == expected
+
+
+def test_hourly_links_of_daily_prices_are_the_daily_ones_and_what_hours_compute(services, markets):
+    """Prices on days' starts only: the hourly links are copied from the daily ones. They are exactly
+    what computing them from the hourly rows gives, before and after an hour off a day's start."""
+    tcg, cardmarket = markets["tcgplayer"], markets["cardmarket"]
+    cards = _cards(services, 6)
+    rng = random.Random(3)
+    first = T0.replace(hour=0) - 10 * DAY
+    for day in range(8):
+        rows = [snap(card, tcg, f"{rng.uniform(5, 6):.2f}", first + day * DAY) for card in cards if rng.random() < 0.8]
+        rows += [snap(card, cardmarket, f"{rng.uniform(4, 5):.2f}", first + day * DAY, "EUR") for card in cards[:3]]
+        if day == 4:
+            rows.append(snap(cards[0], tcg, "90.00", first + day * DAY))  # replaces its price: a spike
+        services.ingest(rows)
+    index = services.rollups.index
+
+    def on_days() -> bool:
+        with services.engine.connect() as conn:
+            return index._on_days(conn, _window(conn, Resolution.HOUR, first, None))
+
+    def hourly_recomputed() -> tuple[list, list]:
+        # The links (bucket, relative, matched); levels chained settle by settle may differ from
+        # levels chained at once in the eighth decimal, as any two chains of rounded levels do.
+        def links() -> list:
+            return [row[:3] for currency in ("USD", "EUR") for row in _levels(services, "HOUR", currency=currency)]
+
+        copied = links()
+        index._refresh_one(Resolution.HOUR, first, None)  # from the hourly rows
+        return copied, links()
+
+    assert on_days()
+    assert _levels(services, "HOUR") == _levels(services, "DAY")
+    copied, computed = hourly_recomputed()
+    assert copied == computed and len(computed) == 16
+    services.ingest([snap(cards[1], tcg, "7.00", first + 5 * DAY + timedelta(hours=14))])
+    assert not on_days()
+    services.ingest([snap(cards[2], tcg, "5.50", first + 6 * DAY)])
+    copied, computed = hourly_recomputed()
+    assert copied == computed and len(computed) == 17

@@ -53,13 +53,16 @@ def _mismatches(services, rollup: str) -> int:
         ).scalar()
 
 
-def _random_batches(card_ids, markets, seed=7):
+def _random_batches(card_ids, markets, seed=7, daily=False):
+    """`daily`: every row at a day's start, as daily sources publish."""
     rng = random.Random(seed)
     batches = []
     for batch_no in range(6):
         rows = []
         for _ in range(400):
             when = T0 + timedelta(minutes=rng.randrange(0, 3 * 24 * 60, 10))
+            if daily:
+                when = T0.replace(hour=0) + timedelta(days=rng.randrange(0, 4))
             rows.append(
                 snap(
                     rng.choice(card_ids),
@@ -104,6 +107,23 @@ def test_refresh_after_each_batch_equals_direct_group_by(services, scryfall_obje
         assert conn.execute(text("SELECT count(*) FROM card_prices_hourly")).scalar() > 100
     for rollup in DIRECT:
         assert _mismatches(services, rollup) == 0, rollup
+
+
+def test_daily_rows_give_the_finer_market_rollups_exact_rows(services, scryfall_objects):
+    """Rows on days' starts only: the 30-minute and hourly market rollups copy the daily rollup's rows
+    (see rollups.py), exactly what grouping the raw rows gives, also once a row off a day's start lands."""
+    markets = list(add_marketplaces(services).values())
+    cards = list(add_cards(services, scryfall_objects, 40).values())
+    for batch in _random_batches(cards, markets, seed=11, daily=True):
+        services.ingest(batch)
+        for rollup in DIRECT:
+            assert _mismatches(services, rollup) == 0, rollup
+    services.ingest([snap(cards[0], markets[0], "3.10", T0.replace(hour=0) + timedelta(days=1, minutes=50))])
+    for rollup in DIRECT:
+        assert _mismatches(services, rollup) == 0, rollup
+    with services.engine.connect() as conn:
+        hours = conn.execute(text("SELECT count(DISTINCT bucket) FROM market_index_30min")).scalar()
+    assert hours == 5  # four days' starts and the new row's half hour
 
 
 LATEST = (

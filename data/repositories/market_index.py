@@ -30,7 +30,8 @@ price of its variant, so the variant is unmatched in the links on either side of
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from sqlalchemy import Connection, Engine, text
 
@@ -139,6 +140,52 @@ _RECHAIN = """
       AND m.bucket = c.bucket AND m.level IS DISTINCT FROM c.level"""
 
 
+# Daily prices, every real source's, lie alone at the start of their day. Where every hourly row
+# the hourly links read does, each hour with prices is a day and each variant's hourly price is its
+# close, so the hourly links are the daily ones (same relatives, same matches): they are copied,
+# and only the hourly levels are chained. The rows are walked one distinct hour at a time through
+# the rollup's bucket index, stopping at the first hour off a day's start.
+_ON_DAYS = f"""
+    WITH RECURSIVE hours AS (
+        SELECT min(bucket) AS bucket FROM card_prices_hourly WHERE bucket >= :lower
+        UNION ALL
+        SELECT (SELECT min(bucket) FROM card_prices_hourly WHERE bucket > hours.bucket)
+        FROM hours WHERE hours.bucket = date_bin('1 day', hours.bucket, {BUCKET_ORIGIN}) {{upper}}
+    )
+    SELECT count(*) FILTER (WHERE bucket <> date_bin('1 day', bucket, {BUCKET_ORIGIN})) = 0
+    FROM hours WHERE TRUE {{upper}}"""
+_COPY_DAILY = """
+    INSERT INTO market_index (resolution, currency, kind, key, bucket, relative, matched, level)
+    SELECT :resolution, currency, kind, key, bucket, relative, matched, 100
+    FROM market_index WHERE resolution = 'DAY' AND bucket >= :start {upper}"""
+
+
+@dataclass(frozen=True)
+class _Window:
+    """A refresh's buckets at one resolution: links from `start` to `upper` (None: the end),
+    reading prices from `lower` (each currency's bucket before `start`)."""
+
+    resolution: Resolution
+    start: datetime
+    lower: datetime
+    upper: datetime | None
+
+    @property
+    def params(self) -> dict:
+        return {"resolution": self.resolution.name, "start": self.start, "lower": self.lower, "upper": self.upper}
+
+    def bounded(self, clause: str) -> str:
+        return "" if self.upper is None else clause
+
+    def covers(self, other: _Window) -> bool:
+        """Whether this window's links and prices include all of `other`'s."""
+        return (
+            self.start == other.start
+            and self.lower <= other.lower
+            and (self.upper is None or (other.upper is not None and other.upper <= self.upper))
+        )
+
+
 class MarketIndexRepository:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
@@ -146,6 +193,18 @@ class MarketIndexRepository:
     def refresh(self, since: datetime, until: datetime | None = None) -> None:
         """Recompute the links of the buckets from `since` to `until` (inclusive; None: to the
         end) at each resolution, and re-chain every level after them. Idempotent."""
+        with self.engine.connect() as conn:
+            daily = self._on_days(conn, _window(conn, Resolution.HOUR, since, until))
+        if daily:  # one transaction holding both resolutions: the hourly links copy the daily ones
+            with self.engine.begin() as conn:
+                day = self._begin(conn, Resolution.DAY, since, until)
+                hour = self._begin(conn, Resolution.HOUR, since, until)
+                self._relink(conn, day)
+                if day.covers(hour) and self._on_days(conn, hour):  # (as it was when looked at)
+                    self._copy_daily(conn, hour)
+                else:
+                    self._relink(conn, hour)
+            return
         # Side by side, each in a transaction of its own: neither reads what the other writes.
         with ThreadPoolExecutor(max_workers=len(INDEX_RESOLUTIONS)) as pool:
             for done in [pool.submit(self._refresh_one, res, since, until) for res in INDEX_RESOLUTIONS]:
@@ -153,49 +212,76 @@ class MarketIndexRepository:
 
     def _refresh_one(self, resolution: Resolution, since: datetime, until: datetime | None) -> None:
         with self.engine.begin() as conn:
-            # One writer per resolution at a time: each reads every row committed before it.
-            conn.execute(
-                text("SELECT pg_advisory_xact_lock(hashtext(:name))"), {"name": f"market_index:{resolution.name}"}
-            )
-            conn.execute(text(BULK_PLANS))
-            self._refresh(conn, resolution, since, until)
+            self._relink(conn, self._begin(conn, resolution, since, until))
 
-    def _refresh(self, conn: Connection, resolution: Resolution, since: datetime, until: datetime | None) -> None:
-        width = resolution.value
-        start, end = conn.execute(
-            text(f"SELECT date_bin(:width, :since, {BUCKET_ORIGIN}), date_bin(:width, :until, {BUCKET_ORIGIN})"),
-            {"width": width, "since": since, "until": until},
-        ).one()
-        upper = None
-        if end is not None:
-            # The first stored bucket after the window links to a bucket inside it, which may be new.
-            upper = (
-                conn.execute(
-                    text(
-                        "SELECT max(next) + :width FROM (SELECT min(bucket) AS next FROM market_index"
-                        " WHERE resolution = :resolution AND kind = 'all' AND bucket > :end GROUP BY currency) n"
-                    ),
-                    {"resolution": resolution.name, "end": end, "width": width},
-                ).scalar()
-                or end + width
-            )
-        # Each currency's previous bucket before the window: its prices are read too.
-        lower = (
-            conn.execute(
-                text(
-                    "SELECT min(prev) FROM (SELECT max(bucket) AS prev FROM market_index"
-                    " WHERE resolution = :resolution AND kind = 'all' AND bucket < :start GROUP BY currency) p"
-                ),
-                {"resolution": resolution.name, "start": start},
-            ).scalar()
-            or start
+    @staticmethod
+    def _begin(conn: Connection, resolution: Resolution, since: datetime, until: datetime | None) -> _Window:
+        # One writer per resolution at a time: each reads every row committed before it. A transaction
+        # holding both takes the daily one first, and one holding one never waits for the other.
+        conn.execute(text("SELECT pg_advisory_xact_lock(hashtext(:name))"), {"name": f"market_index:{resolution.name}"})
+        conn.execute(text(BULK_PLANS))
+        return _window(conn, resolution, since, until)
+
+    @staticmethod
+    def _on_days(conn: Connection, window: _Window) -> bool:
+        sql = _ON_DAYS.format(upper=window.bounded("AND bucket < :upper"))
+        return (
+            window.start == window.start.astimezone(UTC).replace(hour=0)
+            and conn.execute(text(sql), window.params).scalar()
         )
-        params = {"resolution": resolution.name, "start": start, "lower": lower, "upper": upper}
-        window = "" if upper is None else " AND bucket < :upper"
-        delete = f"DELETE FROM market_index WHERE resolution = :resolution AND bucket >= :start{window}"
-        conn.execute(text(delete), params)
-        prices = _VARIANT_PRICES[resolution].format(upper="" if upper is None else _UPPER[resolution])
+
+    @staticmethod
+    def _relink(conn: Connection, window: _Window) -> None:
+        """The window's links from its prices, then the levels from its start on."""
+        params = window.params
+        conn.execute(text(_DELETE.format(upper=window.bounded(" AND bucket < :upper"))), params)
+        prices = _VARIANT_PRICES[window.resolution].format(upper=window.bounded(_UPPER[window.resolution]))
         conn.execute(text(f"CREATE TEMPORARY TABLE index_prices ON COMMIT DROP AS {prices}"), params)
         conn.execute(text("ANALYZE index_prices"))  # the links' plan needs its size (without: 2.5x slower)
         conn.execute(text(_LINKS), params)
+        conn.execute(text("DROP TABLE index_prices"))
         conn.execute(text(_RECHAIN), params)
+
+    @staticmethod
+    def _copy_daily(conn: Connection, window: _Window) -> None:
+        """The window's links copied from the daily ones (see `_ON_DAYS`), then its levels."""
+        params = window.params
+        conn.execute(text(_DELETE.format(upper=window.bounded(" AND bucket < :upper"))), params)
+        conn.execute(text(_COPY_DAILY.format(upper=window.bounded("AND bucket < :upper"))), params)
+        conn.execute(text(_RECHAIN), params)
+
+
+_DELETE = "DELETE FROM market_index WHERE resolution = :resolution AND bucket >= :start{upper}"
+
+
+def _window(conn: Connection, resolution: Resolution, since: datetime, until: datetime | None) -> _Window:
+    width = resolution.value
+    start, end = conn.execute(
+        text(f"SELECT date_bin(:width, :since, {BUCKET_ORIGIN}), date_bin(:width, :until, {BUCKET_ORIGIN})"),
+        {"width": width, "since": since, "until": until},
+    ).one()
+    upper = None
+    if end is not None:
+        # The first stored bucket after the window links to a bucket inside it, which may be new.
+        upper = (
+            conn.execute(
+                text(
+                    "SELECT max(next) + :width FROM (SELECT min(bucket) AS next FROM market_index"
+                    " WHERE resolution = :resolution AND kind = 'all' AND bucket > :end GROUP BY currency) n"
+                ),
+                {"resolution": resolution.name, "end": end, "width": width},
+            ).scalar()
+            or end + width
+        )
+    # Each currency's previous bucket before the window: its prices are read too.
+    lower = (
+        conn.execute(
+            text(
+                "SELECT min(prev) FROM (SELECT max(bucket) AS prev FROM market_index"
+                " WHERE resolution = :resolution AND kind = 'all' AND bucket < :start GROUP BY currency) p"
+            ),
+            {"resolution": resolution.name, "start": start},
+        ).scalar()
+        or start
+    )
+    return _Window(resolution, start, lower, upper)

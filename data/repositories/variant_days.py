@@ -55,6 +55,9 @@ _ALONE = f"""
     FROM card_prices_hourly h
     LEFT JOIN price_outliers o USING ({_KEY}, bucket)  -- a few rows: hashed
     WHERE {_HOURS} AND h.bucket = {_DAY} AND NOT {_IN_CROWDED}"""
+_STORED = f"""
+    EXISTS (SELECT 1 FROM variant_days d WHERE d.day = h.bucket AND {" AND ".join(f"d.{c} = h.{c}" for c in VARIANT)}
+                                          AND d.day >= :start {{day_upper}})"""
 _GROUPED = f"""
     SELECT {_KEY}, day,
            max(h.bucket) FILTER (WHERE NOT h.flagged) AS close_bucket,
@@ -129,9 +132,16 @@ class VariantDayRepository:
         (`merge`: into the stored days, as `_MERGE` says; otherwise into days just deleted)."""
         conn.execute(text(_sql(_CROWDED, end, card_ids)), params)
         conn.execute(text("ANALYZE crowded_days"))  # its size decides the join (empty, for daily prices)
-        suffix = _MERGE if merge else " ORDER BY day"  # (a day's rows side by side: a window is a few pages)
-        for rows in (_ALONE, _GROUPED):
-            conn.execute(text(_INSERT + _sql(rows, end, card_ids) + suffix), params)
+        if not merge:  # (a day's rows side by side: a window is a few pages)
+            for rows in (_ALONE, _GROUPED):
+                conn.execute(text(_INSERT + _sql(rows, end, card_ids) + " ORDER BY day"), params)
+        else:
+            # Lone hours of stored days merge; then those of new days are inserted, without the
+            # speculative insertion a merge costs each row (1M new days: 3.7 s against 5.4 s). The
+            # judge's lock keeps other writers out in between.
+            for rows in (_ALONE + " AND " + _STORED, _GROUPED):
+                conn.execute(text(_INSERT + _sql(rows, end, card_ids) + _MERGE), params)
+            conn.execute(text(_INSERT + _sql(_ALONE + " AND NOT " + _STORED, end, card_ids)), params)
         conn.execute(text("DROP TABLE crowded_days"))
 
     def reclose(self, conn: Connection, hours: Iterable[tuple]) -> None:
@@ -147,5 +157,6 @@ class VariantDayRepository:
 def _sql(statement: str, end: datetime | None, card_ids: list[int] | None) -> str:
     return statement.format(
         upper="" if end is None else "AND h.bucket < :end",
+        day_upper="" if end is None else "AND d.day < :end",
         cards="" if card_ids is None else f"AND h.card_id = ANY({CARD_IDS})",
     )
