@@ -255,3 +255,40 @@ def test_the_fast_reader_reads_or_refuses_as_the_careful_one(tmp_path, name):
         assert fast[1] == careful[1] and set(careful[0]) <= set(fast[0])
     else:
         assert fast == careful
+
+
+@pytest.mark.parametrize("roll", ["off", "failing"])
+def test_cards_rolled_up_batch_by_batch_are_what_one_settle_computes(services, tmp_path, roll):
+    """An import rolls each written batch's cards up (hourly rollup, variant days) while it writes the
+    next one, and its settle skips them. Batch by batch, or a roll that fails (then the settle does it
+    all, and the run succeeds), every table ends as one settle of the whole run leaves it."""
+    first, second, identifiers = _files(tmp_path)
+    paths = [first, second, first]
+    services.imports.batch_size = 40  # a batch for every few printings: cards roll while others are written
+    rolled = _import(services, mtgjson.read_staged, paths, identifiers)
+
+    def refuse(written):
+        if roll == "failing":
+            raise RuntimeError("the server went away")
+        return False  # as on TimescaleDB: the settle does it
+
+    services.ingest.roll = refuse
+    settled = _import(services, mtgjson.read_staged, paths, identifiers)
+    assert settled[1] == rolled[1] and all("succeeded" in lines[0] for lines in settled[1])
+    # A day's price range only widens as its hours change (data/repositories/variant_days.py): where a
+    # later batch of the run reprices a day that an earlier one rolled up, it holds both prices.
+    rolled_days, settled_days = (_ranges(stored.pop("variant_days")) for stored in (rolled[0], settled[0]))
+    assert settled[0] == rolled[0]
+    assert rolled_days.keys() == settled_days.keys()
+    for day, (close, low, high) in settled_days.items():
+        assert rolled_days[day][0] == close and rolled_days[day][1] <= low and rolled_days[day][2] >= high
+    assert len(rolled[0]["card_prices_hourly"]) > 60
+
+
+def _ranges(rows: list[str]) -> dict[str, tuple]:
+    """variant_days rows as text: (variant, day) -> (close, low, high)."""
+    parsed = {}
+    for row in rows:
+        *key, close_bucket, close, low, high = row.strip("()").split(",")
+        parsed[",".join(key)] = (close_bucket + close, float(low), float(high))
+    return parsed

@@ -95,7 +95,7 @@ _LINKS = """
            AND before.condition = cur.condition AND before.finish = cur.finish AND before.language = cur.language
            AND before.currency = cur.currency
         WHERE cur.bucket >= :start
-        GROUP BY cur.currency, cur.bucket, cur.card_id
+        GROUP BY cur.bucket, cur.card_id, cur.currency
     )
     SELECT :resolution, m.currency, g.kind, g.key, m.bucket,
            CASE WHEN sum(m.n) > 0 THEN ROUND(exp(sum(m.lr) / sum(m.n))::numeric, 12) END, sum(m.n), 100
@@ -238,7 +238,11 @@ class MarketIndexRepository:
         prices = _VARIANT_PRICES[window.resolution].format(upper=window.bounded(_UPPER[window.resolution]))
         conn.execute(text(f"CREATE TEMPORARY TABLE index_prices ON COMMIT DROP AS {prices}"), params)
         conn.execute(text("ANALYZE index_prices"))  # the links' plan needs its size (without: 2.5x slower)
+        # Hashed, not sorted: the links' groups are few, and a sort of millions of rows on a text key
+        # (the currency) runs at strcoll's pace (5M prices: 14.6 s hashed against 22 s sorted).
+        conn.execute(text("SET LOCAL enable_sort = off"))
         conn.execute(text(_LINKS), params)
+        conn.execute(text("SET LOCAL enable_sort = on"))
         conn.execute(text("DROP TABLE index_prices"))
         conn.execute(text(_RECHAIN), params)
 

@@ -94,7 +94,10 @@ class _Run:
     examples: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
     times: set[datetime] = field(default_factory=set)
     card_ids: set[int] = field(default_factory=set)
-    pending: Future | None = None
+    pending: Future | None = None  # the batch being written
+    rolling: Future | None = None  # the per-card rollup of the batch written before it
+    rolled: bool = True  # every written batch's per-card rollup is current (IngestPrices.roll)
+    roller: ThreadPoolExecutor | None = None
     pending_rows: int = 0  # prices waiting for the next batch
     valid: int = 0  # rows that passed every check of the file's own (not the catalog's)
 
@@ -153,8 +156,12 @@ class ImportPrices:
         failure: Exception | None = None
         cards: list[Card] = []
         prices: list[Pending] = []  # observations and staged entries, in file order
-        # One batch is written (the database working) while the next one is parsed.
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-writer") as writer:
+        # One batch is written (the database working) while the next one is parsed and the one
+        # before is rolled up per card: the server does both at once, on cores of its own.
+        with (
+            ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-writer") as writer,
+            ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-roller") as run.roller,
+        ):
             try:
                 if file_date is not None and (problem := price_time_problem(file_date, now)):
                     raise MalformedInput(f"{file_name or source}: file date {file_date.isoformat()}: {problem}")
@@ -277,6 +284,21 @@ class ImportPrices:
         run.times |= result.times
         run.card_ids |= result.card_ids
         self._progress(run)
+        self._rolled(run)  # at most one batch rolling
+        if run.rolled and run.roller is not None:
+            run.rolling = run.roller.submit(self.ingest.roll, result)
+
+    def _rolled(self, run: _Run) -> None:
+        """Wait for the batch rolling. A failure only leaves the rollup to the settle, which
+        then does it for every batch (the prices are stored)."""
+        rolling, run.rolling = run.rolling, None
+        if rolling is None:
+            return
+        try:
+            run.rolled = rolling.result() and run.rolled
+        except Exception as exc:
+            run.rolled = False
+            log.warning("run %d: a batch's per-card rollup failed, the settle redoes it: %s", run.run_id, exc)
 
     def _progress(self, run: _Run) -> None:
         """Show the rows written so far on the run's row; a failure to show them never stops the run."""
@@ -353,8 +375,10 @@ class ImportPrices:
         return self._marketplace_ids[slug]
 
     def _settle(self, run: _Run, source: str) -> None:
+        self._rolled(run)
         changed = run.totals.inserted + run.totals.updated
-        self.ingest.settle(run.times, run.card_ids, {"source": source, "run_id": run.run_id, "rows": changed})
+        summary = {"source": source, "run_id": run.run_id, "rows": changed}
+        self.ingest.settle(run.times, run.card_ids, summary, cards_current=run.rolled)
 
 
 def summary(report: RunReport) -> dict[str, Any]:

@@ -4,7 +4,8 @@
 prices; `settle` brings the rollups up to what was written, drops the market
 keys and publishes a market update. A single batch does both at once; an import
 run writes batch after batch and settles once, since rebuilding the same day
-bucket after every batch of a 90-day backfill would cost quadratic time.
+bucket after every batch of a 90-day backfill would cost quadratic time. What
+is per card (its hourly rollup and variant days) it `roll`s batch by batch.
 """
 
 from __future__ import annotations
@@ -101,13 +102,25 @@ class IngestPrices:
             self.publisher.cards(card_updates(_newest_of(batch, marketplace_ids, run_id)))
         return result
 
-    def settle(self, times: Iterable[datetime], card_ids: Iterable[int] | None, summary: dict[str, Any]) -> None:
+    def roll(self, written: UpsertResult) -> bool:
+        """Bring the per-card rollup and the variant days up to a written batch, as an import
+        does while it writes the next one; its settle then skips them (`cards_current`). False,
+        doing nothing, where the settle must do it (TimescaleDB: RollupRepository.refresh_cards)."""
+        return self.rollups.refresh_cards(written.times, written.card_ids)
+
+    def settle(
+        self,
+        times: Iterable[datetime],
+        card_ids: Iterable[int] | None,
+        summary: dict[str, Any],
+        cards_current: bool = False,
+    ) -> None:
         times = list(times)
         if not times:
             return
         touched = None if card_ids is None else set(card_ids)
         ids = None if touched is None or len(touched) > ALL_CARDS_THRESHOLD else touched
-        self.rollups.refresh_touched(times, ids)
+        self.rollups.refresh_touched(times, ids, cards_current)
         self.cache.invalidate(ids, market=True)
         self.publisher.market({**summary, "from": min(times).isoformat(), "to": max(times).isoformat()})
         if self.alerts is not None:
