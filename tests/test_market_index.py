@@ -12,6 +12,7 @@ from sqlalchemy import text
 
 from callbacks.figures import card_history_figure
 from data.domain import Card, Condition, Finish, Language, Resolution
+from data.repositories import variant_days
 from data.repositories.market_index import _window
 from data.repositories.rollups import RollupRepository
 from tests.helpers import T0, add_marketplaces, snap
@@ -318,10 +319,13 @@ def test_a_flagged_close_falls_back_to_the_day_s_last_good_hour(services, market
     assert [row for row in _closes(services) if row[0] == wild][3][3] == Decimal("4321.0900000000000000")
 
 
-def test_days_kept_settle_by_settle_are_their_hours_close_and_range(services, markets):
+@pytest.mark.parametrize("few_cards", [1_000, 0], ids=["merged", "new-days-inserted"])
+def test_days_kept_settle_by_settle_are_their_hours_close_and_range(services, markets, monkeypatch, few_cards):
     """Lone day-start hours (each day of a daily source) and days of several hours, written in
     shuffled settles with a spike among them: every kept day is its last unflagged hour and the
-    range of all its hours, exactly as a whole rebuild computes them."""
+    range of all its hours, exactly as a whole rebuild computes them, whether a settle's cards
+    merge each day or insert their new days apart (variant_days.FEW_CARDS)."""
+    monkeypatch.setattr(variant_days, "FEW_CARDS", few_cards)
     tcg = markets["tcgplayer"]
     cards = _cards(services, 4)
     rng = random.Random(14)

@@ -26,6 +26,10 @@ from sqlalchemy import Connection, text
 from data.db import CARD_IDS
 from data.repositories.prices import BUCKET_ORIGIN
 
+# Up to this many cards, each of their days merges: telling new days from stored ones would read every
+# card's stored days in the window (no index leads with the card), where a batch of a 90-day file holds
+# a few dozen cards. Past it (a day of every card, or a settle of thousands), that read pays for itself.
+FEW_CARDS = 1_000
 VARIANT = ("card_id", "marketplace_id", "condition", "finish", "language", "currency")
 _KEY = ", ".join(VARIANT)
 _FLAGGED = """
@@ -135,7 +139,7 @@ class VariantDayRepository:
         if not merge:  # (a day's rows side by side: a window is a few pages)
             for rows in (_ALONE, _GROUPED):
                 conn.execute(text(_INSERT + _sql(rows, end, card_ids) + " ORDER BY day"), params)
-        elif card_ids is not None:  # a few cards' days: a merge each (their stored days have no index)
+        elif card_ids is not None and len(card_ids) <= FEW_CARDS:
             for rows in (_ALONE, _GROUPED):
                 conn.execute(text(_INSERT + _sql(rows, end, card_ids) + _MERGE), params)
         else:
