@@ -70,6 +70,13 @@ _HISTORY_COLUMNS = (
 )
 _VARIANT = "marketplace_id, condition, finish, language, currency"
 # Each point value as PostgreSQL's text (exact decimals, as the JSON carries them), NULL kept as None.
+# Each point's time as ISO 8601 text in UTC, as Python's isoformat() writes it (microseconds only when
+# there are some): made by the server, it saves parsing and formatting 600 timestamps a month of history.
+_ISO_TIME = (
+    "to_char(time AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS')"
+    " || CASE WHEN date_trunc('second', time) = time THEN '' ELSE to_char(time AT TIME ZONE 'UTC', '.US') END"
+    " || '+00:00'"
+)
 _SERIES_VALUES = ", ".join(f"array_agg({column}::text) AS {column}" for column in ("price", "low", "high", "market"))
 
 
@@ -141,17 +148,14 @@ def _series_sql(resolution: Resolution, where: str) -> str:
     # aggregates a sorted subquery's rows in order (its documented alternative to ORDER BY inside
     # each aggregate, which on PostgreSQL 15 sorts once per column: 3 ms of 9 for a year).
     return f"""
-        SELECT {_VARIANT}, array_agg(time) AS time, {_SERIES_VALUES},
+        SELECT {_VARIANT}, array_agg({_ISO_TIME}) AS time, {_SERIES_VALUES},
                array_agg(listings) AS listings, array_agg(quantity) AS quantity
         FROM ({_history_sql(resolution, where)} ORDER BY {_VARIANT}, time) AS points
         GROUP BY {_VARIANT}"""
 
 
 def _lines(keys: list[str], rows: Iterable[Sequence[Any]]) -> list[dict[str, Any]]:
-    lines = [dict(zip(keys, row, strict=True)) for row in rows]
-    for line in lines:
-        line["time"] = [moment.isoformat() for moment in line["time"]]
-    return lines
+    return [dict(zip(keys, row, strict=True)) for row in rows]
 
 
 def _history_sql(resolution: Resolution, where: str) -> str:
