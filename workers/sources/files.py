@@ -346,6 +346,14 @@ class _RawReader:
                 return self.text[self.at : self.at + 1]
             self.more(member)
 
+    def open_object(self, member: int) -> bool:
+        """Past the opening brace of the object at the cursor; True when it is empty (its closing
+        brace left at the cursor). Anything but an object is Unsupported."""
+        if self.skip_space(member) != "{":
+            raise Unsupported(member)
+        self.at += 1
+        return self.skip_space(member) == "}"
+
     def value(self, decoder: json.JSONDecoder, member: int) -> tuple[Any, str]:
         """The JSON value at the cursor, parsed, with its text."""
         while len(self.text) - self.at < _LOOKAHEAD and not self.eof:
@@ -405,17 +413,11 @@ def json_raw_members(path: Path, member: str) -> Iterator[tuple[str, str, Any]]:
     count = 0
     with open_stream(path) as source:
         window = _RawReader(source)
-        if window.skip_space(count) != "{":
-            raise Unsupported(count)
-        window.at += 1
-        closing = window.skip_space(count) == "}"
+        closing = window.open_object(count)
         while not closing:
             name = window.key(count)
             if name == member:
-                if window.skip_space(count) != "{":
-                    raise Unsupported(count)
-                window.at += 1
-                done = window.skip_space(count) == "}"
+                done = window.open_object(count)
                 while not done:
                     key = window.key(count)
                     if window.skip_space(count) != "{":  # an entry that is not an object: the careful reader's
