@@ -8,7 +8,10 @@ then runs `cardcharts import mtgjson` in a child process on a database of its
 own, and prints: rows/s of a plain COPY of as many rows into an unindexed table
 (measured in the same run), rows/s of the whole import (parse, resolve, upsert,
 rollup refresh), their ratio (target >= 0.50), and the import's peak RSS
-(target <= 300 MB). With --timescale (a TimescaleDB server's admin URL) it repeats
+(target <= 300 MB). It also prints the core-seconds the import cost the server and
+itself (so what the target asks of this machine's cores), and a floor: a COPY of as
+many distinct rows, in key order, into a table with price_snapshots' key and index,
+with no parsing and no rollup. With --timescale (a TimescaleDB server's admin URL) it repeats
 both there, then runs the compression policy and prints its ratio.
 """
 
@@ -17,6 +20,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -26,11 +30,12 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
+import psutil
 import psycopg
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.foundation import ADMIN_URL, compress, copy_ceiling
+from bench.foundation import ADMIN_URL, compress, copy_ceiling, copy_rate
 from data.db import StorageMode, make_engine
 from data.domain import Finish, PriceSnapshot
 from data.repositories.rollups import RollupRepository
@@ -85,6 +90,62 @@ def write_files(folder: Path, cards: int) -> tuple[Path, Path, int]:
         )
     )
     return prices, identifiers, points
+
+
+class ServerCpu:
+    """Core-seconds spent by the PostgreSQL server behind `url`, which runs on this machine: its
+    processes now running, and those it has reaped (a closed connection's backend, once reaped)."""
+
+    def __init__(self, url: str) -> None:
+        with psycopg.connect(url) as conn:
+            backend = psutil.Process(conn.execute("SELECT pg_backend_pid()").fetchone()[0])
+        self.postmaster = backend.parent()
+
+    def seconds(self) -> float:
+        own = self.postmaster.cpu_times()
+        total = own.user + own.system + own.children_user + own.children_system
+        for child in self.postmaster.children():
+            try:
+                times = child.cpu_times()
+            except psutil.NoSuchProcess:  # reaped since the line above: counted there
+                continue
+            total += times.user + times.system
+        return total
+
+    def settled(self, url: str) -> float:
+        """`seconds()` once no connection but this one is left on the database, and it is closed."""
+        with psycopg.connect(url, autocommit=True) as conn:
+            while conn.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            ).fetchone()[0]:
+                time.sleep(0.05)
+        time.sleep(0.2)  # the postmaster reaps the exited backends
+        return self.seconds()
+
+
+def client_cpu() -> float:
+    """Core-seconds of this process and of its reaped children."""
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+def floor_rows(cards: int, points: int) -> list[PriceSnapshot]:
+    """As many rows as the import writes, distinct on price_snapshots' key, in its order: card, day, series."""
+    moment = datetime(2026, 8, 1, tzinfo=UTC)
+    series = len(SERIES) + 1
+    return [
+        PriceSnapshot(
+            time=moment + timedelta(days=day),
+            card_id=1 + card,
+            marketplace_id=1 + s,
+            price=Decimal("1.23"),
+            currency="USD",
+            finish=Finish.NONFOIL,
+        )
+        for card in range(cards)
+        for day in range(DAYS)
+        for s in range(series)
+    ][:points]
 
 
 def main() -> None:
@@ -153,7 +214,14 @@ def run(admin_url: str, prices: Path, identifiers: Path, points: int, cards: int
             conn.execute("INSERT INTO marketplaces (slug, name, currency) VALUES ('bench', 'bench', 'USD')")
         ceiling = copy_ceiling(url, rows)
         del rows
+        # The floor: the import's rows without parsing or rollups, written into the key alone.
+        cpu, rows = ServerCpu(url), floor_rows(cards, points)
+        server, client = cpu.settled(url), client_cpu()
+        floor = copy_rate(url, rows, "CREATE TABLE copy_target (LIKE price_snapshots INCLUDING ALL)")
+        floor_server, floor_client = cpu.settled(url) - server, client_cpu() - client
+        del rows
         env = {**os.environ, "DATABASE_URL": url, "REDIS_URL": redis.start(), "CARDCHARTS_LOG_LEVEL": "WARNING"}
+        server, client = cpu.settled(url), client_cpu()
         started = time.perf_counter()
         child = subprocess.Popen(
             [
@@ -176,12 +244,23 @@ def run(admin_url: str, prices: Path, identifiers: Path, points: int, cards: int
         elapsed = time.perf_counter() - started
         if child.returncode:
             raise SystemExit(err)
+        server, client = cpu.settled(url) - server, client_cpu() - client
         print(out)
         rate = points / elapsed
+        target = points / (0.5 * ceiling)  # the whole import's time at the target
         print(f"plain COPY into an unindexed table (ceiling)  {ceiling:12,.0f} rows/s")
         print(f"import mtgjson, whole run                     {rate:12,.0f} rows/s   ({elapsed:.0f} s)")
         print(f"ratio import / ceiling                        {rate / ceiling:12.2f}   (target >= 0.50)")
         print(f"peak RSS of the import process                {peak:12,.0f} MB   (target <= 300)")
+        print(
+            f"core-seconds of the import: server {server:,.0f}, import process {client:,.0f}:"
+            f" {(server + client) / elapsed:.1f} cores busy; the target ({target:.0f} s)"
+            f" needs {(server + client) / target:.1f} cores, this machine has {os.cpu_count()}"
+        )
+        print(
+            f"floor: COPY into price_snapshots' key and index alone {floor:12,.0f} rows/s   ratio"
+            f" {floor / ceiling:.2f}; core-seconds: server {floor_server:,.0f}, client {floor_client:,.0f}"
+        )
         engine = make_engine("postgresql+psycopg://" + url.split("://", 1)[1])
         if RollupRepository(engine).mode is StorageMode.TIMESCALEDB:
             before, after = compress(engine)

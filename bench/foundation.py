@@ -129,19 +129,24 @@ def make_rows(card_ids: list[int], markets: dict[str, int], total: int) -> list[
 
 
 def copy_ceiling(url: str, rows: list[PriceSnapshot]) -> float:
+    """Rows/s of a COPY into a table with no index and no constraint: the machine's ceiling."""
+    return copy_rate(url, rows, "CREATE TABLE copy_target AS SELECT * FROM price_snapshots WITH NO DATA")
+
+
+def copy_rate(url: str, rows: list[PriceSnapshot], create: str) -> float:
+    """Rows/s of a COPY of these rows, in transactions of BATCH rows, into the table `create`
+    makes as copy_target (dropped after)."""
     with psycopg.connect(url) as conn:
-        conn.execute(
-            "CREATE TABLE copy_ceiling AS SELECT * FROM price_snapshots WITH NO DATA"
-        )  # no index, no constraint
+        conn.execute(create)
         conn.commit()
         started = time.perf_counter()
         for start in range(0, len(rows), BATCH):
-            with conn.cursor() as cur, cur.copy(f"COPY copy_ceiling ({COLUMNS}) FROM STDIN") as copy:
+            with conn.cursor() as cur, cur.copy(f"COPY copy_target ({COLUMNS}) FROM STDIN") as copy:
                 for snapshot in rows[start : start + BATCH]:
                     copy.write_row(_row(snapshot))
             conn.commit()
         elapsed = time.perf_counter() - started
-        conn.execute("DROP TABLE copy_ceiling")
+        conn.execute("DROP TABLE copy_target")
         conn.commit()
     return len(rows) / elapsed
 
