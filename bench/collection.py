@@ -117,6 +117,7 @@ class ServerCpu:
         with psycopg.connect(url, autocommit=True) as conn:
             while conn.execute(
                 "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                " AND backend_type = 'client backend'"
             ).fetchone()[0]:
                 time.sleep(0.05)
         time.sleep(0.2)  # the postmaster reaps the exited backends
