@@ -97,6 +97,7 @@ class ServerCpu:
     processes now running, and those it has reaped (a closed connection's backend, once reaped)."""
 
     def __init__(self, url: str) -> None:
+        self.url = url
         with psycopg.connect(url) as conn:
             backend = psutil.Process(conn.execute("SELECT pg_backend_pid()").fetchone()[0])
         self.postmaster = backend.parent()
@@ -112,9 +113,9 @@ class ServerCpu:
             total += times.user + times.system
         return total
 
-    def settled(self, url: str) -> float:
-        """`seconds()` once no connection but this one is left on the database, and it is closed."""
-        with psycopg.connect(url, autocommit=True) as conn:
+    def settled(self) -> float:
+        """`seconds()` once no client but this one is left on the database, and it is closed."""
+        with psycopg.connect(self.url, autocommit=True) as conn:
             while conn.execute(
                 "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
                 " AND backend_type = 'client backend'"
@@ -217,12 +218,12 @@ def run(admin_url: str, prices: Path, identifiers: Path, points: int, cards: int
         del rows
         # The floor: the import's rows without parsing or rollups, written into the key alone.
         cpu, rows = ServerCpu(url), floor_rows(cards, points)
-        server, client = cpu.settled(url), client_cpu()
+        server, client = cpu.settled(), client_cpu()
         floor = copy_rate(url, rows, "CREATE TABLE copy_target (LIKE price_snapshots INCLUDING ALL)")
-        floor_server, floor_client = cpu.settled(url) - server, client_cpu() - client
+        floor_server, floor_client = cpu.settled() - server, client_cpu() - client
         del rows
         env = {**os.environ, "DATABASE_URL": url, "REDIS_URL": redis.start(), "CARDCHARTS_LOG_LEVEL": "WARNING"}
-        server, client = cpu.settled(url), client_cpu()
+        server, client = cpu.settled(), client_cpu()
         started = time.perf_counter()
         child = subprocess.Popen(
             [
@@ -245,7 +246,7 @@ def run(admin_url: str, prices: Path, identifiers: Path, points: int, cards: int
         elapsed = time.perf_counter() - started
         if child.returncode:
             raise SystemExit(err)
-        server, client = cpu.settled(url) - server, client_cpu() - client
+        server, client = cpu.settled() - server, client_cpu() - client
         print(out)
         rate = points / elapsed
         target = points / (0.5 * ceiling)  # the whole import's time at the target

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable
 
 from psycopg.errors import UniqueViolation
 from sqlalchemy import Connection, Engine, create_engine, text
@@ -50,15 +51,15 @@ CUSTOM_PLANS = "SET LOCAL plan_cache_mode = force_custom_plan"
 CARD_IDS = "CAST(:card_ids AS integer[])"
 
 
-def insert_new(conn: Connection, insert: str, params: dict) -> int | None:
-    """Run a plain INSERT in a savepoint: the rows it wrote, or None, having written nothing, when
-    a row's key is stored. New rows, the usual case, then skip the speculative insertion that
-    ON CONFLICT costs each row; a caller merges only when this says it must."""
+def insert_new(conn: Connection, write: Callable[[], int]) -> int | None:
+    """Run `write` (a plain INSERT or COPY; it returns the rows it wrote) in a savepoint: its rows, or
+    None, having written nothing, when a row's key is stored. New rows, the usual case, then skip the
+    speculative insertion that ON CONFLICT costs each row; a caller merges only when this says it must."""
     try:
         with conn.begin_nested():
-            return conn.execute(text(insert), params).rowcount
-    except IntegrityError as error:
-        if not isinstance(error.orig, UniqueViolation):
+            return write()
+    except (IntegrityError, UniqueViolation) as error:  # a COPY on the driver's cursor raises psycopg's own
+        if not isinstance(getattr(error, "orig", error), UniqueViolation):
             raise
         return None
 

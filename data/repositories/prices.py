@@ -6,9 +6,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from psycopg.errors import UniqueViolation
 from sqlalchemy import Connection, Engine, text
 
+from data.db import insert_new
 from data.domain import (
     ALL_VARIANTS,
     PriceSnapshot,
@@ -215,12 +215,14 @@ _COPY_TYPES = [
 ]
 
 
-def _copy(conn: Connection, table: str, rows: Iterable[tuple[Any, ...]]) -> None:
+def _copy(conn: Connection, table: str, rows: Iterable[tuple[Any, ...]]) -> int:
     cursor = conn.connection.driver_connection.cursor()
-    with cursor, cursor.copy(f"COPY {table} ({COLUMNS}) FROM STDIN (FORMAT BINARY)") as copy:
-        copy.set_types(_COPY_TYPES)
-        for row in rows:
-            copy.write_row(row)
+    with cursor:
+        with cursor.copy(f"COPY {table} ({COLUMNS}) FROM STDIN (FORMAT BINARY)") as copy:
+            copy.set_types(_COPY_TYPES)
+            for row in rows:
+                copy.write_row(row)
+        return cursor.rowcount
 
 
 def _check_references(conn: Connection, card_ids: Iterable[int], marketplace_ids: Iterable[int]) -> None:
@@ -263,13 +265,9 @@ class PriceRepository:
         card_ids = frozenset(key[0] for key in rows)
         with self.engine.begin() as conn:
             _check_references(conn, card_ids, {key[1] for key in rows})
-            savepoint = conn.begin_nested()
-            try:
-                _copy(conn, "price_snapshots", rows.values())
-                savepoint.commit()
-                inserted, updated = len(rows), 0
-            except UniqueViolation:
-                savepoint.rollback()
+            inserted = insert_new(conn, lambda: _copy(conn, "price_snapshots", rows.values()))
+            updated = 0
+            if inserted is None:
                 conn.execute(_STAGE)
                 _copy(conn, "price_snapshots_stage", rows.values())
                 inserted, updated = conn.execute(_MERGE).one()

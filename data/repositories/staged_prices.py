@@ -126,10 +126,9 @@ def upsert(
     rows = _LAST.format(rows=_MTGJSON_ROWS) if repeated else _MTGJSON_ROWS
     params = {**_markets(layout, marketplace_ids), "run_id": run_id}
     # New rows, an import's usual case, go in as a plain insert (1M rows: 4.7 s against 7.2 s merged).
-    inserted = insert_new(conn, _INSERT.format(rows=rows), params)
-    if inserted is not None:
-        updated = 0
-    else:
+    inserted = insert_new(conn, lambda: conn.execute(text(_INSERT.format(rows=rows)), params).rowcount)
+    updated = 0
+    if inserted is None:
         inserted, updated = conn.execute(text(_MERGE.format(rows=rows)), params).one()
     conn.execute(text("TRUNCATE staged_prices"))
     return inserted, updated
