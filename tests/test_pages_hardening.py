@@ -44,9 +44,9 @@ TEMPLATE_NAME = "%{x}"
 EVIL_MARKET = "<img src=x onerror=alert(1)> %{y}"
 FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 PAGE_PARAMS = {
-    "/": ["range", "currency", "condition", "finish", "lang", "period", "min_price", "fmt"],
-    "/card": ["id", "range", "currency", "condition", "finish", "lang", "market"],
-    "/compare": ["ids", "range", "currency", "condition", "finish", "lang", "mode"],
+    "/": ["range", "currency", "condition", "finish", "lang", "period", "min_price", "fmt", "index", "avg"],
+    "/card": ["id", "range", "currency", "condition", "finish", "lang", "market", "scale"],
+    "/compare": ["ids", "range", "currency", "condition", "finish", "lang", "mode", "scale"],
     "/sources": [],
 }
 PAGE_STATUS = {"/": "market-status", "/card": "card-status", "/compare": "compare-status", "/sources": "sources-status"}
