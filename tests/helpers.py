@@ -20,9 +20,14 @@ import psutil
 
 from app.bootstrap import Services
 from data.domain import Condition, Finish, Language, Marketplace, MarketplaceKind, PriceSnapshot
+from data.repositories.variant_days import days_sql
 from workers.sources.scryfall import parse_card
 
 T0 = datetime(2025, 11, 1, 12, 0, tzinfo=UTC)
+
+
+# Every variant's every day, stored or lone (data/repositories/variant_days.py): a subquery to select from.
+EVERY_DAY = "(" + days_sql("'-infinity'") + ")"
 
 
 def add_marketplaces(services: Services) -> dict[str, int]:

@@ -12,10 +12,10 @@ from sqlalchemy import text
 
 from callbacks.figures import card_history_figure
 from data.domain import Card, Condition, Finish, Language, Resolution
-from data.repositories import variant_days
 from data.repositories.market_index import _window
 from data.repositories.rollups import RollupRepository
-from tests.helpers import T0, add_marketplaces, snap
+from migrations import runner
+from tests.helpers import EVERY_DAY, T0, add_marketplaces, snap
 
 DAY = timedelta(days=1)
 DAY1, DAY2, DAY3 = T0 - 2 * DAY, T0 - DAY, T0
@@ -265,7 +265,7 @@ def _closes(services):
         return [
             tuple(row)
             for row in conn.execute(
-                text("SELECT card_id, day, close_bucket, close FROM variant_days ORDER BY card_id, day")
+                text(f"SELECT card_id, day, close_bucket, close FROM {EVERY_DAY} d ORDER BY card_id, day")
             )
         ]
 
@@ -319,13 +319,11 @@ def test_a_flagged_close_falls_back_to_the_day_s_last_good_hour(services, market
     assert [row for row in _closes(services) if row[0] == wild][3][3] == Decimal("4321.0900000000000000")
 
 
-@pytest.mark.parametrize("few_cards", [1_000, 0], ids=["merged", "new-days-inserted"])
-def test_days_kept_settle_by_settle_are_their_hours_close_and_range(services, markets, monkeypatch, few_cards):
+def test_days_kept_settle_by_settle_are_their_hours_close_and_range(services, markets):
     """Lone day-start hours (each day of a daily source) and days of several hours, written in
-    shuffled settles with a spike among them: every kept day is its last unflagged hour and the
-    range of all its hours, exactly as a whole rebuild computes them, whether a settle's cards
-    merge each day or insert their new days apart (variant_days.FEW_CARDS)."""
-    monkeypatch.setattr(variant_days, "FEW_CARDS", few_cards)
+    shuffled settles with a spike among them: every day is its last unflagged hour and the range
+    of all its hours, exactly as a whole rebuild computes them; only the days of several hours are
+    stored."""
     tcg = markets["tcgplayer"]
     cards = _cards(services, 4)
     rng = random.Random(14)
@@ -357,13 +355,50 @@ def test_days_kept_settle_by_settle_are_their_hours_close_and_range(services, ma
             close_bucket, close = good[-1] if good else (None, None)
             prices = [float(price) for _, price in hours]
             expected.add((card, start, close_bucket, close, min(prices), max(prices)))
-    query = text("SELECT card_id, day, close_bucket, close, low, high FROM variant_days")
-    with services.engine.connect() as conn:
-        kept = {tuple(row) for row in conn.execute(query)}
-    assert kept == expected
-    services.rollups.refresh_since(first - DAY)
-    with services.engine.connect() as conn:
-        assert {tuple(row) for row in conn.execute(query)} == expected
+    query = text(f"SELECT card_id, day, close_bucket, close, low, high FROM {EVERY_DAY} d")
+    stored = text("SELECT card_id, day FROM variant_days")
+    several = {(card, day) for card, day, close_bucket, *_ in expected if card in cards[1::2]}
+    for rebuild in (False, True):
+        if rebuild:
+            services.rollups.refresh_since(first - DAY)
+        with services.engine.connect() as conn:
+            assert {tuple(row) for row in conn.execute(query)} == expected
+            assert {tuple(row) for row in conn.execute(stored)} <= several
+
+
+def test_lone_days_are_read_from_their_hours_and_migration_0013_drops_the_stored_ones(services, markets, database_url):
+    """Only days with an hour off their start are stored. Migration 0013 drops the lone days an earlier
+    release stored (its downgrade stores them again), a settle over them leaves them out too, and
+    neither changes a close or a level."""
+    tcg = markets["tcgplayer"]
+    a, b = _cards(services, 2)
+    first = DAY1.replace(hour=0)  # a day's start
+    for day, (price_a, price_b) in enumerate([("10.00", "20.00"), ("11.00", "20.00"), ("12.10", "22.00")]):
+        services.ingest([snap(a, tcg, price_a, first + day * DAY), snap(b, tcg, price_b, first + day * DAY)])
+    services.ingest([snap(b, tcg, "21.00", first + DAY + timedelta(hours=5))])  # b's day 2 has two hours
+
+    def reads():
+        return _closes(services), _levels(services)
+
+    def stored():
+        with services.engine.connect() as conn:
+            return conn.execute(text("SELECT card_id, day FROM variant_days ORDER BY card_id, day")).all()
+
+    days, levels = reads()
+    assert len(days) == 6 and stored() == [(b, first + DAY)]
+    # Day 2 moves by sqrt(1.1 * 21 / 20), day 3 by sqrt(1.1 * 22 / 21).
+    assert [level for *_, level in levels] == [100, Decimal("107.47092630"), Decimal("115.36897330")]
+    try:
+        runner.downgrade(database_url, "0012")
+        assert len(stored()) == 6 and reads() == (days, levels)
+        services.rollups.refresh_touched([first, first + 2 * DAY], None)  # a settle recomputes the days it meets
+        assert stored() == [(b, first + DAY)] and reads() == (days, levels)
+        runner.downgrade(database_url, "0012")
+    finally:
+        runner.upgrade(database_url)
+    assert stored() == [(b, first + DAY)] and reads() == (days, levels)
+    services.rollups.refresh_since(first)
+    assert stored() == [(b, first + DAY)] and reads() == (days, levels)
 
 
 def test_hourly_links_of_daily_prices_are_the_daily_ones_and_what_hours_compute(services, markets):

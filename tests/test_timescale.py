@@ -23,7 +23,7 @@ from data.db import StorageMode
 from data.repositories.status import _compressed_rows, database_status
 from migrations import runner
 from tests.conftest import ADMIN_URL, make_settings
-from tests.helpers import T0, add_cards, add_marketplaces
+from tests.helpers import EVERY_DAY, T0, add_cards, add_marketplaces
 from tests.test_rollups import DIRECT, _mismatches, _random_batches
 
 TIMESCALE_URL = os.environ.get("CARDCHARTS_TEST_TIMESCALE_URL", "")
@@ -152,7 +152,7 @@ def test_reads_match_plain_postgresql_on_the_same_data(timescale, plain, scryfal
     for services in (timescale, plain):
         for rollup in ROLLUPS:
             assert _mismatches(services, rollup) == 0, rollup
-    for table in (*ROLLUPS, "latest_prices", "market_index", "variant_days", "price_outliers"):
+    for table in (*ROLLUPS, "latest_prices", "market_index", "variant_days", f"{EVERY_DAY} d", "price_outliers"):
         assert _table(timescale, table) == _table(plain, table), table
     assert _reads(timescale, cards) == _reads(plain, cards)
 

@@ -18,7 +18,7 @@ Storage. One row per resolution (HOUR, DAY), currency, sub-index (`kind`, `key`:
 the link `relative` (NULL when no variant of the sub-index is in both buckets: the
 level carries), `matched` (the variants the link rests on) and the chained `level`.
 It is read hourly from `card_prices_hourly` (a continuous aggregate on TimescaleDB, a
-table otherwise) and daily from each variant's close in `variant_days`, in one grouped
+table otherwise) and daily from each variant's close (`days_sql`), in one grouped
 pass per refresh for every sub-index. A refresh from bucket t recomputes the links
 from t and re-chains every later level from the stored level before t (a running
 sum of ln(relative)), so a late price in an old bucket changes every later level.
@@ -37,6 +37,7 @@ from sqlalchemy import Connection, Engine, text
 
 from data.domain import Resolution
 from data.repositories.prices import BUCKET_ORIGIN
+from data.repositories.variant_days import days_sql
 
 INDEX_RESOLUTIONS = (Resolution.HOUR, Resolution.DAY)
 # Every statement of a refresh is a bulk pass over a window of fresh buckets, which the planner's
@@ -53,7 +54,7 @@ LEGAL = ("legal", "restricted")
 
 # Each variant's price per bucket, retail marketplaces only, flagged outliers left out
 # (data/repositories/outliers.py): hourly, the mean of its unflagged hourly rows; daily, its close
-# (data/repositories/variant_days.py), kept by each settle so that no day of hourly rows is re-read.
+# (data/repositories/variant_days.py), so that no day of hourly rows is re-read.
 _VARIANT_PRICES = {
     Resolution.HOUR: """
         SELECT h.bucket, h.card_id, h.marketplace_id, h.condition, h.finish, h.language, h.currency,
@@ -68,10 +69,9 @@ _VARIANT_PRICES = {
     Resolution.DAY: """
         SELECT h.day AS bucket, h.card_id, h.marketplace_id, h.condition, h.finish, h.language, h.currency,
                h.close AS price
-        FROM variant_days h JOIN marketplaces m ON m.id = h.marketplace_id
-        WHERE m.kind = 'retail' AND h.close IS NOT NULL AND h.day >= :lower {upper}""",
+        FROM ({days}) h JOIN marketplaces m ON m.id = h.marketplace_id
+        WHERE m.kind = 'retail' AND h.close IS NOT NULL""",
 }
-_UPPER = {Resolution.HOUR: "AND h.bucket < :upper", Resolution.DAY: "AND h.day < :upper"}
 
 # Links for the buckets in [start, upper), from the prices in `index_prices` (a temporary
 # table, joined by hash: estimated at a few rows, the self-join became a nested loop that
@@ -235,7 +235,9 @@ class MarketIndexRepository:
         """The window's links from its prices, then the levels from its start on."""
         params = window.params
         conn.execute(text(_DELETE.format(upper=window.bounded(" AND bucket < :upper"))), params)
-        prices = _VARIANT_PRICES[window.resolution].format(upper=window.bounded(_UPPER[window.resolution]))
+        prices = _VARIANT_PRICES[window.resolution].format(
+            upper=window.bounded("AND h.bucket < :upper"), days=days_sql(":lower", window.bounded(":upper") or None)
+        )
         conn.execute(text(f"CREATE TEMPORARY TABLE index_prices ON COMMIT DROP AS {prices}"), params)
         conn.execute(text("ANALYZE index_prices"))  # the links' plan needs its size (without: 2.5x slower)
         # Hashed, not sorted: the links' groups are few, and a sort of millions of rows on a text key

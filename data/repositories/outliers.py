@@ -30,7 +30,7 @@ from sqlalchemy import Connection, Engine, text
 
 from data.db import CARD_IDS
 from data.repositories.prices import BUCKET_ORIGIN
-from data.repositories.variant_days import VARIANT
+from data.repositories.variant_days import VARIANT, days_sql
 
 DEFAULT_MULTIPLE = 5.0
 WINDOW = timedelta(days=4)
@@ -44,12 +44,11 @@ _BACK = " OR ".join(
 )
 # Only variants whose day ranges in the read window hold a price more than k times another (a flag
 # needs one: its median is one of the prices) are judged; nearly none are, so the hourly rows read
-# below are a handful, found through the (card_id, bucket) key (variant_days.py keeps the ranges).
+# below are a handful, found through the (card_id, bucket) key (variant_days.py gives the ranges).
 _CANDIDATES = f"""
     CREATE TEMPORARY TABLE judge_candidates ON COMMIT DROP AS
-    SELECT {", ".join(VARIANT)} FROM variant_days
-    WHERE day >= date_bin('1 day', CAST(:read_from AS timestamptz), {BUCKET_ORIGIN}) {{cards}}
-    GROUP BY {", ".join(VARIANT)} HAVING max(high) > :k * min(low)"""
+    SELECT {", ".join(VARIANT)} FROM ({{days}}) d GROUP BY {", ".join(VARIANT)} HAVING max(high) > :k * min(low)"""
+_READ_FROM = f"date_bin('1 day', CAST(:read_from AS timestamptz), {BUCKET_ORIGIN})"
 _JUDGE = f"""
     CREATE TEMPORARY TABLE judged ON COMMIT DROP AS
     WITH points AS MATERIALIZED (  -- judged in float8: a ratio test needs no exact decimals, and is 10x faster
@@ -103,7 +102,7 @@ class OutlierRepository:
 
     def judge(self, conn: Connection, since: datetime, card_ids: list[int] | None) -> list[tuple]:
         """Re-decide, in the caller's transaction, the flags that prices from `since` on can change
-        (of these cards, or of all), once `variant_days` holds those prices. Returns the hours whose
+        (of these cards, or of all), once their days are current (variant_days.py). Returns the hours whose
         flag appeared or went, as (card_id, marketplace_id, condition, finish, language, currency, bucket)."""
         params = {
             "read_from": since - 2 * WINDOW,
@@ -113,7 +112,11 @@ class OutlierRepository:
             "card_ids": card_ids,
         }
         cards = "" if card_ids is None else f"AND {{column}} = ANY({CARD_IDS})"
-        conn.execute(text(_CANDIDATES.format(cards=cards.format(column="card_id"))), params)
+        days = days_sql(_READ_FROM, by_card=card_ids is not None)
+        # Grouped by hash: a few thousand variants over millions of days (sorted, 2M days: 2.3 s; hashed, 1.6 s).
+        conn.execute(text("SET LOCAL enable_sort = off"))
+        conn.execute(text(_CANDIDATES.format(days=days)), params)
+        conn.execute(text("SET LOCAL enable_sort = on"))
         conn.execute(text("ANALYZE judge_candidates"))  # a few rows: the hourly rows are read by key
         conn.execute(text(_JUDGE), params)
         unflag = _UNFLAG.format(cards=cards.format(column="o.card_id"))
