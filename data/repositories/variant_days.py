@@ -157,9 +157,7 @@ class VariantDayRepository:
         # Daily prices touch no day: then nothing is written.
         if conn.execute(text("SELECT EXISTS (SELECT 1 FROM touched_days)")).scalar():
             conn.execute(text("ANALYZE touched_days"))  # its size decides the joins
-            conn.execute(
-                text(f"DELETE FROM variant_days d USING touched_days t WHERE {_same('d', 't')} AND d.day = t.day")
-            )
+            conn.execute(text(_FORGET))
             upper = "" if end is None else "AND h.bucket < CAST(:end AS timestamptz) + interval '1 day'"
             conn.execute(text(_COMPUTE.format(hours_upper=upper, cards=cards.format(table="h"))), params)
         conn.execute(text("DROP TABLE touched_days"))
